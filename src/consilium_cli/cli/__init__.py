@@ -1,0 +1,1 @@
+"""Command-line layer: parses flags, calls the core, renders the result."""

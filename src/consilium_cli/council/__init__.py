@@ -1,0 +1,1 @@
+"""The council: roles, routing, the batched debate and the Director."""

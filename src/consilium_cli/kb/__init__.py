@@ -1,0 +1,1 @@
+"""Per-role knowledge bases indexed in LanceDB."""

@@ -1,0 +1,1 @@
+"""Models and engines: the llama.cpp engine, the model registry, OpenAI-compatible clients."""

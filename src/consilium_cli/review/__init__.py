@@ -1,0 +1,1 @@
+"""Council code review of unified diffs."""
