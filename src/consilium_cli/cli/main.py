@@ -80,10 +80,12 @@ def main(
 
 
 def _register() -> None:
-    from consilium_cli.cli import config_cmd, doctor_cmd, models_cmd
+    from consilium_cli.cli import ask_cmd, config_cmd, doctor_cmd, history_cmd, models_cmd
 
+    app.command("ask")(ask_cmd.ask)
     app.add_typer(config_cmd.app, name="config")
     app.add_typer(models_cmd.app, name="models")
+    app.add_typer(history_cmd.app, name="history")
     app.command("doctor")(doctor_cmd.doctor)
 
 

@@ -23,7 +23,7 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -346,6 +346,10 @@ class LlamaCppEngine(Engine):
         self._ll.llama_memory_clear(self._mem, True)
         self._cached = []
 
+    def reset(self) -> None:
+        """Forget the cached prompt prefix (the next batch evaluates everything)."""
+        self._reset_cache()
+
     def _prefill(self, tokens: list[int], start: int, seq_id: int) -> float:
         """Evaluate tokens[start:] into `seq_id` in chunks, no logits; return decode time."""
         spent = 0.0
@@ -393,10 +397,10 @@ class LlamaCppEngine(Engine):
                 f"{trained}", hint="lower --max-tokens or pass fewer files")
         return prompts, shared
 
-    def _run(self, requests: Sequence[GenerationRequest],
-             cancel: CancelToken) -> Iterator[EngineEvent]:
+    def _prepare(self, requests: Sequence[GenerationRequest]
+                 ) -> tuple[list[list[int]], int, int, list[_Sequence]]:
+        """Tokenise, keep the cached part of the shared prefix, give each request a sequence."""
         ll = self._ll
-        t_start = time.perf_counter()
         prompts, shared = self._plan(requests)
         with map_llama_errors("preparing the KV cache"):
             reuse = min(_common_prefix([self._cached, prompts[0][:shared]]), shared)
@@ -410,14 +414,49 @@ class LlamaCppEngine(Engine):
                 _Sequence(i, i + 1, r.params, self._make_sampler(r.params), len(p), len(p))
                 for i, (r, p) in enumerate(zip(requests, prompts))
             ]
+        return prompts, shared, reuse, seqs
 
+    def _prefill_all(self, prompts: list[list[int]], shared: int, reuse: int,
+                     seqs: list[_Sequence],
+                     on_last: Callable[[_Sequence, int], None]) -> float:
+        """Evaluate the shared prefix once into sequence 0, share it with every request's
+        sequence, then evaluate the requests' own parts; returns llama_decode seconds."""
+        spent = self._prefill(prompts[0][:shared], reuse, 0)
+        self._cached = prompts[0][:shared]
+        for seq in seqs:
+            self._ll.llama_memory_seq_cp(self._mem, 0, seq.seq_id, -1, -1)
+        return spent + self._evaluate_own_parts(seqs, prompts, shared, on_last)
+
+    def _sample_first(self, seq: _Sequence, batch_index: int) -> None:
+        seq.pending = self._ll.llama_sampler_sample(seq.sampler, self._ctx, batch_index)
+
+    def next_token_logits(self, requests: Sequence[GenerationRequest]) -> list[Any]:
+        """The logits after each request's prompt, from the same batched prefill path
+        that `stream()` uses (numpy arrays of vocabulary size)."""
+        import numpy as np
+
+        n_vocab = self._ll.llama_vocab_n_tokens(self._vocab)
+        found: dict[int, Any] = {}
+
+        def grab(seq: _Sequence, batch_index: int) -> None:
+            pointer = self._ll.llama_get_logits_ith(self._ctx, batch_index)
+            found[seq.index] = np.ctypeslib.as_array(pointer, shape=(n_vocab,)).copy()
+
+        try:
+            prompts, shared, reuse, seqs = self._prepare(requests)
+            self._prefill_all(prompts, shared, reuse, seqs, grab)
+        finally:
+            self._free_samplers()
+        return [found[i] for i in range(len(requests))]
+
+    def _run(self, requests: Sequence[GenerationRequest],
+             cancel: CancelToken) -> Iterator[EngineEvent]:
+        ll = self._ll
+        t_start = time.perf_counter()
+        prompts, shared, reuse, seqs = self._prepare(requests)
         t_prefill = time.perf_counter()
         try:
-            decode_s = self._prefill(prompts[0][:shared], reuse, 0)
-            self._cached = prompts[0][:shared]
-            for seq in seqs:
-                ll.llama_memory_seq_cp(self._mem, 0, seq.seq_id, -1, -1)
-            decode_s += self._evaluate_own_parts(seqs, prompts, shared)
+            decode_s = self._prefill_all(prompts, shared, reuse, seqs, self._sample_first)
         except _Aborted:
             self._reset_cache()
             for seq in seqs:
@@ -456,20 +495,20 @@ class LlamaCppEngine(Engine):
         )
 
     def _evaluate_own_parts(self, seqs: list[_Sequence], prompts: list[list[int]],
-                            shared: int) -> float:
-        """Evaluate every request's own tokens, packed into full batches; each request's
-        first token is sampled right after the batch that holds its last prompt token."""
+                            shared: int, on_last: Callable[[_Sequence, int], None]) -> float:
+        """Evaluate every request's own tokens, packed into full batches; `on_last` runs
+        right after the batch that holds a request's last prompt token (its logits are
+        only valid until the next decode)."""
         entries: list[tuple[int, int, int, bool]] = []
         owners: list[_Sequence] = []
         spent = 0.0
 
         def flush() -> float:
             elapsed = self._decode(entries)
-            # llama_sampler_sample takes the token's index in the batch, not among outputs.
+            # llama.cpp addresses logits by the token's index in the batch.
             for batch_index, (entry, owner) in enumerate(zip(entries, owners)):
                 if entry[3]:
-                    owner.pending = self._ll.llama_sampler_sample(owner.sampler, self._ctx,
-                                                                  batch_index)
+                    on_last(owner, batch_index)
             entries.clear()
             owners.clear()
             return elapsed

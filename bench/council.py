@@ -1,0 +1,196 @@
+"""Council speed on a model with Qwen2.5-Coder-1.5B's exact shapes (random weights, Q4_K_M).
+
+In one run it times:
+  (a) one agent answering alone (our engine, one sequence: the best single path),
+      and llama-cpp-python's own `Llama.create_completion` on the same prompt;
+  (b) the agents one after another;
+  (c) consilium's batched council (shared prefix once, all agents in one batch);
+and prints the ratios (b)/(a), (c)/(a), (b)/(c), prefill and decode speed, the time
+spent inside llama_decode, and peak RSS.
+
+    python bench/council.py [--context 1024] [--role-tokens 48] [--new-tokens 96]
+                            [--agents 6] [--rounds 1] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import emit, peak_rss_mb, qwen15b_shape_q4km  # noqa: E402
+
+ROLES = ("dev", "security", "qa", "architect", "ux", "seo")
+WORDS = ("function module request cache token session password database index query test "
+         "user page layout service error handler config deploy build review").split()
+
+
+def text_of(engine, tokens: int, seed: int) -> str:  # noqa: ANN001
+    """Prose of exactly `tokens` tokens (as the engine counts them)."""
+    import random
+
+    rng = random.Random(seed)
+    words: list[str] = []
+    while engine.count_tokens(" ".join(words)) < tokens:
+        words.append(rng.choice(WORDS))
+    while engine.count_tokens(" ".join(words)) > tokens:
+        words.pop()
+    return " ".join(words)
+
+
+def build_requests(engine, args):  # noqa: ANN001, ANN201
+    from consilium_cli.llm.engine import ChatMessage, GenerationRequest, SamplingParams
+
+    shared = ChatMessage("system", text_of(engine, args.context, 1))
+    requests = []
+    for i in range(args.agents):
+        role = f"You are the {ROLES[i % len(ROLES)]} agent. " + text_of(
+            engine, max(1, args.role_tokens - 8), 10 + i)
+        params = SamplingParams(max_tokens=args.new_tokens, temperature=0.7, top_p=0.9,
+                                top_k=40, seed=i)
+        requests.append(GenerationRequest((shared, ChatMessage("user", role)), params))
+    return requests
+
+
+def run_batch(engine, requests):  # noqa: ANN001, ANN201
+    """Run one batch from a cold cache; return (seconds, first-token seconds, stats, texts)."""
+    from consilium_cli.llm.engine import BatchStats, Finished, PrefillDone, TextDelta
+
+    engine.reset()
+    started = time.perf_counter()
+    first = None
+    stats = prefill = None
+    texts = [""] * len(requests)
+    for event in engine.stream(requests):
+        if isinstance(event, TextDelta) and first is None:
+            first = time.perf_counter() - started
+        elif isinstance(event, Finished):
+            texts[event.index] = event.text
+        elif isinstance(event, BatchStats):
+            stats = event
+        elif isinstance(event, PrefillDone):
+            prefill = event
+    return time.perf_counter() - started, first, stats, prefill, texts
+
+
+def round_two(engine, requests, texts):  # noqa: ANN001, ANN201
+    """A second round: the first round's answers in the shared part, role parts per agent."""
+    from consilium_cli.llm.engine import ChatMessage, GenerationRequest
+
+    transcript = "\n\n".join(f"[{ROLES[i % 6]}]\n{t}" for i, t in enumerate(texts))
+    out = []
+    for request in requests:
+        system, user = request.messages
+        out.append(GenerationRequest(
+            (system, ChatMessage("user", f"{transcript}\n\n{user.content}")), request.params))
+    return out, engine.count_tokens(transcript)
+
+
+def llama_cpp_python_single(model: Path, engine, request, args) -> float:  # noqa: ANN001
+    """llama-cpp-python's own high-level path on the same prompt and threads."""
+    from llama_cpp import Llama
+
+    prompt = engine.render(request)
+    llm = Llama(str(model), n_ctx=engine.config.n_ctx, n_threads=engine.config.threads(),
+                n_threads_batch=engine.config.threads(), n_batch=engine.config.n_batch,
+                flash_attn=engine.config.flash_attn, verbose=False)
+    started = time.perf_counter()
+    llm.create_completion(prompt, max_tokens=args.new_tokens, temperature=0.7, top_p=0.9,
+                          top_k=40, seed=0)
+    seconds = time.perf_counter() - started
+    llm.close()
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--context", type=int, default=1024)
+    parser.add_argument("--role-tokens", type=int, default=48)
+    parser.add_argument("--new-tokens", type=int, default=96)
+    parser.add_argument("--agents", type=int, default=6)
+    parser.add_argument("--rounds", type=int, default=1, choices=(1, 2, 3))
+    parser.add_argument("--model", type=Path, help="GGUF to use instead of the random 1.5B")
+    parser.add_argument("--no-flash-attn", action="store_true")
+    parser.add_argument("--skip-sequential", action="store_true",
+                        help="estimate (b) as agents x (a) instead of running it")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+
+    from consilium_cli.llm.llamacpp import EngineConfig, LlamaCppEngine
+
+    log = (lambda *a: print(*a, file=sys.stderr)) if args.json else print
+    model = args.model or qwen15b_shape_q4km(log)
+    n_ctx = (args.context + args.agents * (args.role_tokens + args.new_tokens) * args.rounds
+             + args.agents * args.new_tokens * args.rounds + 512)
+    engine = LlamaCppEngine(model, EngineConfig(n_ctx=n_ctx, n_seq_max=args.agents + 1,
+                                                flash_attn=not args.no_flash_attn))
+    requests = build_requests(engine, args)
+    run_batch(engine, [r for r in requests[:1]])  # warm-up: page the weights in
+
+    single_s, single_first, single_stats, _, _ = run_batch(engine, requests[:1])
+    if args.skip_sequential:
+        sequential_s = single_s * args.agents
+    else:
+        sequential_s = sum(run_batch(engine, [r])[0] for r in requests)
+
+    council_s, first_s, stats, prefill, texts = run_batch(engine, requests)
+    prefilled = [stats.prefill_tokens]
+    decode_s = stats.llama_decode_s
+    total_s = council_s
+    for _ in range(2, args.rounds + 1):
+        # Later rounds reuse the cached shared prefix: no reset between rounds.
+        followup, transcript_tokens = round_two(engine, requests, texts)
+        from consilium_cli.llm.engine import BatchStats, Finished
+
+        t0 = time.perf_counter()
+        for event in engine.stream(followup):
+            if isinstance(event, BatchStats):
+                prefilled.append(event.prefill_tokens)
+                decode_s += event.llama_decode_s
+                log(f"round {len(prefilled)}: transcript {transcript_tokens} tokens, "
+                    f"prefilled {event.prefill_tokens} "
+                    f"({event.prefill_tokens / max(transcript_tokens, 1):.2f}x the transcript)")
+            elif isinstance(event, Finished):
+                texts[event.index] = event.text
+        total_s += time.perf_counter() - t0
+    rss = peak_rss_mb()
+
+    step_s = stats.decode_s / max(stats.decode_steps, 1)
+    lcp_s = llama_cpp_python_single(model, engine, requests[0], args)
+    engine.close()
+
+    new_tokens = args.new_tokens * args.agents
+    figures = {
+        "model": model.name,
+        "agents": args.agents, "context": args.context, "role_tokens": args.role_tokens,
+        "new_tokens": args.new_tokens, "rounds": args.rounds,
+        "single_s": single_s,
+        "llama_cpp_python_single_s": lcp_s,
+        "sequential_s": sequential_s,
+        "council_s": council_s,
+        "council_all_rounds_s": total_s,
+        "council_decode_s": stats.llama_decode_s,
+        "council_over_single": council_s / single_s,
+        "sequential_over_single": sequential_s / single_s,
+        "sequential_over_council": sequential_s / council_s,
+        "overhead_over_decode": (council_s - stats.llama_decode_s) / stats.llama_decode_s,
+        "prefill_tokens_per_s": (stats.prefill_tokens) / stats.prefill_s,
+        "single_decode_tokens_per_s": (single_stats.completion_tokens - 1)
+        / max(single_stats.decode_s, 1e-9),
+        "council_decode_tokens_per_s": (new_tokens - args.agents) / max(stats.decode_s, 1e-9),
+        "council_step_ms": step_s * 1000,
+        "first_token_s": first_s,
+        "prefill_plus_one_step_s": prefill.seconds + step_s,
+        "single_first_token_s": single_first,
+        "prefilled_tokens_per_round": prefilled,
+        "peak_rss_mb": rss,
+    }
+    emit(figures, args.json)
+
+
+if __name__ == "__main__":
+    main()

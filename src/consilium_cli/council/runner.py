@@ -1,0 +1,133 @@
+"""`ask` as a service: route, gather context, load the engine, debate, decide, record.
+
+The CLI gives it settings and a request and renders the events it emits; tests and
+benchmarks call it the same way.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from consilium_cli.config import LoadedSettings
+from consilium_cli.council.transcript import AgentDone, CouncilEvent, Transcript
+from consilium_cli.llm.engine import CancelToken, Engine
+
+
+@dataclass(frozen=True)
+class AskRequest:
+    task: str
+    files: tuple[str, ...] = ()
+    stdin_text: str = ""
+    agents: str | None = None
+    all_roles: bool = False
+    seed: int = 0
+    cwd: Path = field(default_factory=Path.cwd)
+
+
+@dataclass
+class AskResult:
+    session_id: str
+    transcript: Transcript
+    routing: Any
+    context_summary: dict[str, Any]
+    model: dict[str, Any]
+    timings: dict[str, float]
+
+    def to_json(self) -> dict[str, Any]:
+        payload = self.transcript.to_json()
+        payload.update({
+            "session_id": self.session_id,
+            "routing": {"roles": list(self.routing.roles), "reasons": self.routing.reasons,
+                        "stage": self.routing.stage},
+            "context": self.context_summary, "model": self.model, "timings": self.timings,
+        })
+        return payload
+
+
+def choose_director(loaded: LoadedSettings, engine: Engine, compact: Callable[[str], str],
+                    seed: int) -> Any:
+    """The Director for this session, by `director.mode` (remote when a key is set)."""
+    from consilium_cli.council.director import LocalDirector
+
+    mode = loaded.settings.director.mode
+    if mode == "off":
+        return None
+    local = LocalDirector(engine, compact, seed=seed)
+    return local
+
+
+def run_ask(loaded: LoadedSettings, request: AskRequest, *, cancel: CancelToken,
+            on_event: Callable[[CouncilEvent], None] | None = None,
+            on_status: Callable[[str], None] | None = None) -> AskResult:
+    from consilium_cli.council.context import build_context
+    from consilium_cli.council.debate import DebateConfig, compactor
+    from consilium_cli.council.roles import parse_roles
+    from consilium_cli.council.router import route
+    from consilium_cli.council.session import fit_context, plan_budget, run_council
+    from consilium_cli.history import History
+    from consilium_cli.llm.loader import load_engine
+
+    settings = loaded.settings
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    status = on_status or (lambda _msg: None)
+
+    fixed = parse_roles(request.agents) or (list(settings.council.agents) or None)
+    context = build_context(request.task, files=request.files, stdin_text=request.stdin_text,
+                            cwd=request.cwd)
+    routing = route(request.task, files=[f.path for f in context.files], agents=fixed,
+                    all_roles=request.all_roles)
+    roles = list(routing.roles)
+    config = DebateConfig(rounds=settings.council.rounds, max_tokens=settings.council.max_tokens,
+                          temperature=settings.council.temperature, top_p=settings.council.top_p,
+                          top_k=settings.council.top_k, seed=request.seed)
+
+    status(f"loading the model for {', '.join(roles)}…")
+    t0 = time.perf_counter()
+    engine = load_engine(settings, n_seq_max=len(roles) + 1)
+    timings["load_s"] = time.perf_counter() - t0
+    try:
+        compact = compactor(engine, max(32, config.max_tokens))
+        director = choose_director(loaded, engine, compact, request.seed)
+        director_tokens = getattr(director, "max_tokens", 0) if director else 0
+        budget = plan_budget(engine, roles, config, director_tokens, settings.model.ctx)
+        context = fit_context(engine, context, budget)
+        info = engine.info
+        model = {"name": info.name, "path": info.path, "file_type": info.file_type,
+                 "n_ctx": info.n_ctx}
+        transcript = Transcript(task=request.task, roles=tuple(roles))
+        with History() as history:
+            session_id = history.start_session("ask", request.task, model=info.path,
+                                               roles=roles, cwd=str(request.cwd))
+            t1 = time.perf_counter()
+            finished = False
+            try:
+                for event in run_council(engine, context, roles, config, director, transcript,
+                                         cancel=cancel):
+                    if isinstance(event, AgentDone):
+                        a = event.answer
+                        history.add_message(session_id, a.round, a.role, a.text,
+                                            prompt_tokens=a.prompt_tokens,
+                                            completion_tokens=a.completion_tokens,
+                                            finish_reason=a.finish_reason, seconds=a.seconds)
+                    if on_event is not None:
+                        on_event(event)
+                finished = True
+            finally:
+                timings["council_s"] = time.perf_counter() - t1
+                timings["total_s"] = time.perf_counter() - started
+                outcome = transcript.director
+                history.finish_session(
+                    session_id,
+                    status="cancelled" if transcript.cancelled or not finished else "done",
+                    decision=outcome.decision.to_json() if outcome and outcome.decision
+                    else None,
+                    director=outcome.label if outcome else "off",
+                    timings=timings, tokens=transcript.tokens())
+    finally:
+        engine.close()
+    return AskResult(session_id, transcript, routing, context.summary(), model, timings)
