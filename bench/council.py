@@ -21,14 +21,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import emit, peak_rss_mb, qwen15b_shape_q4km  # noqa: E402
+from bench.common import emit, peak_rss_mb, qwen15b_shape_q4km
 
 ROLES = ("dev", "security", "qa", "architect", "ux", "seo")
 WORDS = ("function module request cache token session password database index query test "
          "user page layout service error handler config deploy build review").split()
 
 
-def text_of(engine, tokens: int, seed: int) -> str:  # noqa: ANN001
+def text_of(engine, tokens: int, seed: int) -> str:
     """Prose of exactly `tokens` tokens (as the engine counts them)."""
     import random
 
@@ -41,7 +41,7 @@ def text_of(engine, tokens: int, seed: int) -> str:  # noqa: ANN001
     return " ".join(words)
 
 
-def build_requests(engine, args):  # noqa: ANN001, ANN201
+def build_requests(engine, args):
     from consilium_cli.llm.engine import ChatMessage, GenerationRequest, SamplingParams
 
     shared = ChatMessage("system", text_of(engine, args.context, 1))
@@ -55,7 +55,7 @@ def build_requests(engine, args):  # noqa: ANN001, ANN201
     return requests
 
 
-def run_batch(engine, requests):  # noqa: ANN001, ANN201
+def run_batch(engine, requests):
     """Run one batch from a cold cache; return (seconds, first-token seconds, stats, texts)."""
     from consilium_cli.llm.engine import BatchStats, Finished, PrefillDone, TextDelta
 
@@ -76,7 +76,7 @@ def run_batch(engine, requests):  # noqa: ANN001, ANN201
     return time.perf_counter() - started, first, stats, prefill, texts
 
 
-def round_two(engine, requests, texts):  # noqa: ANN001, ANN201
+def round_two(engine, requests, texts):
     """A second round: the first round's answers in the shared part, role parts per agent."""
     from consilium_cli.llm.engine import ChatMessage, GenerationRequest
 
@@ -89,7 +89,7 @@ def round_two(engine, requests, texts):  # noqa: ANN001, ANN201
     return out, engine.count_tokens(transcript)
 
 
-def llama_cpp_python_single(model: Path, engine, request, args) -> float:  # noqa: ANN001
+def llama_cpp_python_single(model: Path, engine, request, args) -> float:
     """llama-cpp-python's own high-level path on the same prompt and threads."""
     from llama_cpp import Llama
 

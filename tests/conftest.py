@@ -46,4 +46,10 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
             monkeypatch.delenv(var)
     for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "NO_COLOR"):
         monkeypatch.delenv(var, raising=False)
+    # huggingface_hub reads HF_HOME once, at import; point its constants at this test's cache.
+    import huggingface_hub.constants as hf_constants
+
+    monkeypatch.setattr(hf_constants, "HF_HOME", str(home / "hf"))
+    monkeypatch.setattr(hf_constants, "HF_HUB_CACHE", str(home / "hf" / "hub"))
+    monkeypatch.setattr(hf_constants, "HF_HUB_OFFLINE", True)
     return home

@@ -105,6 +105,9 @@ class ReviewSettings:
         "", "severity that makes review exit 1",
         choices=("", "info", "low", "medium", "high", "critical"),
     )
+    max_tokens: int = _f(384, "new tokens per agent's findings for one group", min=32)
+    context_lines: int = _f(8, "extra lines around each hunk from the working tree", min=0)
+    max_file_kb: int = _f(256, "files whose diff is larger are listed, not reviewed", min=1)
 
 
 @dataclass(frozen=True)
@@ -181,7 +184,7 @@ def key_specs() -> dict[str, KeySpec]:
 
 def _type_name(tp: Any) -> str:
     if get_origin(tp) is list:
-        return f"a list of {_type_name(get_args(tp)[0])}s"
+        return f"a list of {_type_name(get_args(tp)[0]).split(' ', 1)[1]}s"
     return {int: "an integer", float: "a number", bool: "a boolean (true/false)",
             str: "a string"}[tp]
 

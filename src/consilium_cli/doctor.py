@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from consilium_cli.config import LoadedSettings
+from consilium_cli.config import DEFAULT, LoadedSettings
 from consilium_cli.errors import ConsiliumError, ExitCode
 
 
@@ -24,7 +24,7 @@ class Check:
 
 def check_python() -> Check:
     version = platform.python_version()
-    if sys.version_info < (3, 10):
+    if sys.version_info < (3, 10):  # noqa: UP036 - doctor may run under another interpreter
         return Check("python", "fail", f"{version} (3.10 or newer needed)",
                      "install Python 3.10+", int(ExitCode.USAGE))
     return Check("python", "ok", f"{version} ({sys.executable})")
@@ -75,7 +75,9 @@ def check_model(loaded: LoadedSettings) -> tuple[Check, int]:
     trained = info.context_length or 0
     detail = (f"{info.name} ({info.architecture}, {info.file_type}, "
               f"{info.size / 2**20:,.0f} MiB, trained context {trained}) at {path}")
-    if trained and model.ctx > trained:
+    if trained and model.ctx > trained and loaded.origins["model.ctx"] == DEFAULT:
+        detail += f"; the default context {model.ctx} is lowered to {trained}"
+    elif trained and model.ctx > trained:
         return Check("model", "fail", detail + f"; --ctx {model.ctx} exceeds it",
                      f"set model.ctx to {trained} or less", int(ExitCode.USAGE)), 0
     return Check("model", "ok", detail), int(info.get(f"{info.architecture}.block_count", 0))
@@ -102,6 +104,8 @@ def check_memory(loaded: LoadedSettings) -> Check:
         info = read_gguf(resolve_model_path(loaded.settings.model))
     except ConsiliumError:
         return Check("memory", "warn", "no model to size the context against")
+    if loaded.origins["model.ctx"] == DEFAULT and info.context_length:
+        ctx = min(ctx, info.context_length)
     arch = info.architecture
     layers = int(info.get(f"{arch}.block_count", 0))
     heads = int(info.get(f"{arch}.attention.head_count", 1))

@@ -250,7 +250,8 @@ class History:
         def rows(table: str) -> list[dict[str, Any]]:
             found = self._db.execute(
                 f"SELECT * FROM {table} WHERE session_id = ? ORDER BY id", (session_id,))
-            return [{k: r[k] for k in r.keys() if k not in ("id", "session_id")} for r in found]
+            return [{k: r[k] for k in r.keys() if k not in ("id", "session_id")}  # noqa: SIM118
+                    for r in found]
 
         requests = rows("director_requests")
         for request in requests:

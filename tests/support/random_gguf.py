@@ -76,7 +76,8 @@ def _vocab(n_vocab: int) -> tuple[list[str], list[int], list[str]]:
 
 
 def write_random_qwen2(path: Path, shape: Shape = TINY, *, seed: int = 0,
-                       dtype: str = "f32", name: str = "random-qwen2") -> Path:
+                       dtype: str = "f32", name: str = "random-qwen2",
+                       chat_template: str | None = CHATML) -> Path:
     """Write a random-weight qwen2 GGUF at `path` (dtype "f32" or "f16")."""
     import gguf
 
@@ -108,7 +109,8 @@ def write_random_qwen2(path: Path, shape: Shape = TINY, *, seed: int = 0,
     writer.add_pad_token_id(tokens.index("<|endoftext|>"))
     writer.add_bos_token_id(tokens.index("<|endoftext|>"))
     writer.add_add_bos_token(False)
-    writer.add_chat_template(CHATML)
+    if chat_template is not None:
+        writer.add_chat_template(chat_template)
 
     def weight(*dims: int, scale: float = 0.02) -> np.ndarray:
         return (rng.standard_normal(dims, dtype=np.float32) * scale).astype(np_dtype)

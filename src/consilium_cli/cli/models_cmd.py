@@ -16,7 +16,7 @@ app = typer.Typer(help="Local models: list, download, locate, verify, register."
 NameArg = Annotated[str, typer.Argument(help="Model name (see `consilium models list`).")]
 
 
-def _registry():  # noqa: ANN202 - lazy import keeps --help fast
+def _registry():
     from consilium_cli.llm.models import Registry
 
     return Registry()

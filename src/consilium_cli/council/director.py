@@ -36,30 +36,33 @@ from consilium_cli.llm.engine import (
 DirectorEvent = DirectorStarted | DirectorDelta | DirectorDone
 
 CONFIDENCE = ("low", "medium", "high")
+LOCAL_DIRECTOR_MAX_TOKENS = 1800
 
 
 def decision_schema(roles: tuple[str, ...] = ROLES) -> dict[str, Any]:
-    """The decision's JSON schema: bounded, so a grammar-constrained answer always ends."""
+    """The decision's JSON schema. Every string and list is bounded, so a grammar-constrained
+    answer always ends within `LOCAL_DIRECTOR_MAX_TOKENS` (a random-weight model that fills
+    every field to its limit needs up to about 1,650 tokens; real models use a fraction)."""
     def text(limit: int) -> dict[str, Any]:
         return {"type": "string", "minLength": 1, "maxLength": limit}
 
     return {
         "type": "object",
         "properties": {
-            "decision": text(600),
-            "reasons": {"type": "array", "items": text(240), "minItems": 1, "maxItems": 4},
+            "decision": text(480),
+            "reasons": {"type": "array", "items": text(220), "minItems": 1, "maxItems": 3},
             "dissents": {
-                "type": "array", "maxItems": 4,
+                "type": "array", "maxItems": 3,
                 "items": {
                     "type": "object",
                     "properties": {"role": {"type": "string", "enum": list(roles)},
-                                   "point": text(200), "resolution": text(240)},
+                                   "point": text(180), "resolution": text(220)},
                     "required": ["role", "point", "resolution"],
                     "additionalProperties": False,
                 },
             },
             "confidence": {"type": "string", "enum": list(CONFIDENCE)},
-            "follow_up": {"type": "array", "items": text(200), "maxItems": 4},
+            "follow_up": {"type": "array", "items": text(180), "maxItems": 3},
         },
         "required": ["decision", "reasons", "dissents", "confidence", "follow_up"],
         "additionalProperties": False,
@@ -117,7 +120,8 @@ class LocalDirector:
     label = "local"
 
     def __init__(self, engine: Engine, compact: Callable[[str], str], *,
-                 max_tokens: int = 1024, seed: int = 0, label: str = "local") -> None:
+                 max_tokens: int = LOCAL_DIRECTOR_MAX_TOKENS, seed: int = 0,
+                 label: str = "local") -> None:
         self.engine = engine
         self.compact = compact
         self.max_tokens = max_tokens

@@ -88,13 +88,13 @@ def run_ask(loaded: LoadedSettings, request: AskRequest, *, cancel: CancelToken,
 
     status(f"loading the model for {', '.join(roles)}…")
     t0 = time.perf_counter()
-    engine = load_engine(settings, n_seq_max=len(roles) + 1)
+    engine = load_engine(loaded, n_seq_max=len(roles) + 1)
     timings["load_s"] = time.perf_counter() - t0
     try:
         compact = compactor(engine, max(32, config.max_tokens))
         director = choose_director(loaded, engine, compact, request.seed)
         director_tokens = getattr(director, "max_tokens", 0) if director else 0
-        budget = plan_budget(engine, roles, config, director_tokens, settings.model.ctx)
+        budget = plan_budget(engine, roles, config, director_tokens, engine.info.n_ctx)
         context = fit_context(engine, context, budget)
         info = engine.info
         model = {"name": info.name, "path": info.path, "file_type": info.file_type,

@@ -20,6 +20,7 @@ from __future__ import annotations
 import codecs
 import ctypes
 import os
+import re
 import threading
 import time
 from collections import deque
@@ -367,7 +368,7 @@ class LlamaCppEngine(Engine):
             raise UsageError(f"{len(requests)} requests in one batch; this engine runs at most "
                              f"{self.config.n_seq_max - 1}")
         cancel = cancel or CancelToken()
-        self._abort = False
+        self._abort = cancel.cancelled
         watcher = _CancelWatcher(cancel, self)
         try:
             yield from self._run(requests, cancel)
@@ -609,18 +610,38 @@ def _held_back(text: str, stops: Sequence[str]) -> int:
 
 
 _grammar_cache: dict[str, str] = {}
+# llama-cpp-python's converter lets raw control characters into JSON strings (llama.cpp's
+# own converter excludes them); a string with a raw newline or tab is not valid JSON.
+_LOOSE_CHAR = 'char ::= [^"\\\\]'
+_STRICT_CHAR = 'char ::= [^"\\\\\\x7F\\x00-\\x1F]'
 
 
 def schema_grammar(schema: dict[str, Any]) -> str:
-    """GBNF for a JSON schema, by llama.cpp's own converter (cached per schema)."""
+    """GBNF for a JSON schema, by llama.cpp's own converter (cached per schema).
+
+    Properties keep the schema's order: the model writes them in that order, so a
+    decision can come before the confidence that depends on it.
+    """
     import json
 
-    key = json.dumps(schema, sort_keys=True)
+    key = json.dumps(schema)
     if key not in _grammar_cache:
         from llama_cpp.llama_grammar import json_schema_to_gbnf
 
         try:
-            _grammar_cache[key] = json_schema_to_gbnf(key)
+            grammar = json_schema_to_gbnf(key)
         except (ValueError, KeyError, TypeError) as exc:
             raise EngineError(f"the JSON schema cannot be turned into a grammar: {exc}") from exc
+        grammar = grammar.replace(_LOOSE_CHAR, _STRICT_CHAR)
+        # The converter writes characters outside the BMP (emoji) as UTF-16 surrogate
+        # pairs, which match no UTF-8 text; write them as one code point instead.
+        _grammar_cache[key] = _SURROGATES.sub(_join_surrogates, grammar)
     return _grammar_cache[key]
+
+
+_SURROGATES = re.compile(r"\\u(d[89ab][0-9a-f]{2})\\u(d[c-f][0-9a-f]{2})", re.IGNORECASE)
+
+
+def _join_surrogates(match: re.Match[str]) -> str:
+    high, low = int(match.group(1), 16), int(match.group(2), 16)
+    return f"\\U{0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00):08x}"

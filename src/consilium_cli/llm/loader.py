@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from consilium_cli.config import ModelSettings, Settings
+from consilium_cli.config import DEFAULT, LoadedSettings, ModelSettings, Settings
 
 if TYPE_CHECKING:
     from consilium_cli.llm.llamacpp import LlamaCppEngine
@@ -21,11 +22,27 @@ def resolve_model_path(model: ModelSettings, registry: Registry | None = None) -
     return (registry or Registry()).require_path(model.name)
 
 
-def load_engine(settings: Settings, *, n_seq_max: int = 8) -> LlamaCppEngine:
-    """Check the model file and load it with every size explicit."""
+def load_engine(settings: Settings | LoadedSettings, *, n_seq_max: int = 8) -> LlamaCppEngine:
+    """Check the model file and load it with every size explicit.
+
+    A context size the user set is used as given (too large for the model is an error);
+    the built-in default is lowered to the model's trained context when that is smaller.
+    """
+    from consilium_cli.llm.gguf_file import read_gguf
     from consilium_cli.llm.llamacpp import EngineConfig, LlamaCppEngine
 
+    explicit_ctx = True
+    if isinstance(settings, LoadedSettings):
+        explicit_ctx = settings.origins.get("model.ctx") != DEFAULT
+        settings = settings.settings
     model = settings.model
-    config = EngineConfig(n_ctx=model.ctx, n_threads=model.threads, n_batch=model.batch,
+    path = resolve_model_path(model)
+    n_ctx = model.ctx
+    if not explicit_ctx:
+        trained = read_gguf(path).context_length
+        if trained and trained < n_ctx:
+            n_ctx = trained
+            model = replace(model, ctx=n_ctx)
+    config = EngineConfig(n_ctx=n_ctx, n_threads=model.threads, n_batch=model.batch,
                           n_seq_max=n_seq_max, flash_attn=model.flash_attn)
-    return LlamaCppEngine(resolve_model_path(model), config)
+    return LlamaCppEngine(path, config)
