@@ -151,10 +151,28 @@ def check_git() -> Check:
     return Check("git", "ok", out)
 
 
+def check_kb(loaded: LoadedSettings) -> Check:
+    """The knowledge index and its search mode, from its metadata (lancedb stays unloaded)."""
+    from consilium_cli.kb.retrieve import KnowledgeBase
+
+    try:
+        status = KnowledgeBase.from_settings(loaded).status()
+    except ConsiliumError as exc:
+        return Check("knowledge", "warn", exc.message, exc.hint)
+    if not status.indexed:
+        return Check("knowledge", "warn", status.note, status.hint)
+    detail = f"{status.passages} passages in {status.documents} documents"
+    if status.hybrid:
+        return Check("knowledge", "ok",
+                     f"{detail}; hybrid search with {status.embedding_model}")
+    return Check("knowledge", "warn", f"{detail}; {status.note}", status.hint)
+
+
 def run_checks(loaded: LoadedSettings) -> list[Check]:
     model_check, _layers = check_model(loaded)
     checks: list[Callable[[], Check]] = [
         check_python, check_llama, lambda: check_cpu(loaded), lambda: model_check,
         lambda: check_memory(loaded), lambda: check_director(loaded), check_git,
+        lambda: check_kb(loaded),
     ]
     return [check() for check in checks]

@@ -33,12 +33,15 @@ class Shape:
     n_vocab: int
     n_ctx_train: int = 32768
     tied_embeddings: bool = True
+    # Keep end-of-generation tokens out of free sampling (they still end grammar-constrained
+    # output, where they are the only allowed token), so generation lengths are predictable.
+    suppress_eos: bool = False
 
 
 # The tiny model has its own output matrix: with tied embeddings a random model only
 # repeats its last token, and tests want varied text.
 TINY = Shape(n_layer=2, n_embd=64, n_head=4, n_head_kv=2, n_ff=128, n_vocab=512,
-             n_ctx_train=4096, tied_embeddings=False)
+             n_ctx_train=4096, tied_embeddings=False, suppress_eos=True)
 QWEN25_15B = Shape(n_layer=28, n_embd=1536, n_head=12, n_head_kv=2, n_ff=8960,
                    n_vocab=151936)
 
@@ -118,10 +121,19 @@ def write_random_qwen2(path: Path, shape: Shape = TINY, *, seed: int = 0,
     def norm(n: int) -> np.ndarray:
         return np.ones(n, dtype=np.float32)
 
-    writer.add_tensor("token_embd.weight", weight(shape.n_vocab, shape.n_embd, scale=1.0))
+    embeddings = weight(shape.n_vocab, shape.n_embd, scale=1.0)
+    output = None if shape.tied_embeddings else weight(shape.n_vocab, shape.n_embd, scale=1.0)
+    if shape.suppress_eos and output is not None:
+        # A large constant in dimension 0 of every embedding survives the residual stream,
+        # so after the final norm that dimension is about sqrt(n_embd): its output weight
+        # adds a big positive logit to ordinary tokens and a big negative one to specials.
+        embeddings[:, 0] = 100.0
+        output[:, 0] = 5.0
+        output[-len(SPECIALS):, 0] = -5.0
+    writer.add_tensor("token_embd.weight", embeddings)
     writer.add_tensor("output_norm.weight", norm(shape.n_embd))
-    if not shape.tied_embeddings:
-        writer.add_tensor("output.weight", weight(shape.n_vocab, shape.n_embd, scale=1.0))
+    if output is not None:
+        writer.add_tensor("output.weight", output)
     for i in range(shape.n_layer):
         p = f"blk.{i}."
         writer.add_tensor(p + "attn_norm.weight", norm(shape.n_embd))

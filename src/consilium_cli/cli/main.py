@@ -88,6 +88,24 @@ def _register() -> None:
     app.add_typer(history_cmd.app, name="history")
     app.command("doctor")(doctor_cmd.doctor)
 
+    from consilium_cli.cli import review_cmd
+
+    app.command("review")(review_cmd.review)
+
+    from consilium_cli.cli import route_cmd
+
+    app.command("route")(route_cmd.route)
+
+    from consilium_cli.cli import kb_cmd
+
+    app.add_typer(kb_cmd.app, name="kb")
+
+    from consilium_cli.cli import apply_cmd, undo_cmd
+
+    app.command("apply")(apply_cmd.apply)
+    app.command("undo")(undo_cmd.undo)
+    app.add_typer(undo_cmd.app, name="journal")
+
 
 _register()
 
@@ -98,3 +116,7 @@ def run() -> None:
         app(prog_name="consilium")
     except KeyboardInterrupt:
         sys.exit(int(ExitCode.INTERRUPTED))
+
+
+if __name__ == "__main__":
+    run()

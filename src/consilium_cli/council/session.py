@@ -41,8 +41,10 @@ def plan_budget(engine: Engine, roles: Sequence[str], config: DebateConfig,
     for round_no in range(2, config.rounds + 1):
         phases.append(transcript_round * (round_no - 1)
                       + len(roles) * (role_tokens + config.max_tokens))
-    director = transcript_round * config.rounds + director_max_tokens + _MARGIN_TOKENS
-    phases.append(director)
+    director = 0
+    if director_max_tokens:
+        director = transcript_round * config.rounds + director_max_tokens + _MARGIN_TOKENS
+        phases.append(director)
     system = engine.count_tokens(system_message("").content)
     available = n_ctx - max(phases) - system - _MARGIN_TOKENS
     return Budget(n_ctx, available, role_tokens, transcript_round * config.rounds, director)
