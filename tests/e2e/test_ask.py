@@ -29,7 +29,7 @@ def test_json_transcript(tiny_gguf: Path) -> None:
     assert data["routing"]["roles"] == ["dev", "security"]
     assert [r["round"] for r in data["rounds"]] == [1, 2]
     assert {m["role"] for m in data["rounds"][0]["messages"]} == {"dev", "security"}
-    assert data["director"] == "local"
+    assert data["director"] == "local (remote failed: no API key)"
     assert data["decision"]["confidence"] in ("low", "medium", "high")
     assert data["tokens"]["completion"] > 0
     assert data["model"]["n_ctx"] == 4096  # lowered from the default to the model's limit
@@ -40,7 +40,7 @@ def test_plain_output_in_a_pipe_is_in_order_and_escaped(tiny_gguf: Path) -> None
     code, out, _ = ask(tiny_gguf, "--seed", "2", "--rounds", "1")
     assert code == 0
     assert out.index("== Round 1 ==") < out.index("[dev") < out.index("[security") \
-        < out.index("== Director: local ==")
+        < out.index("== Director: local (remote failed: no API key) ==")
     assert "\x1b" not in out
     assert "Confidence:" in out
 

@@ -106,6 +106,10 @@ def _register() -> None:
     app.command("undo")(undo_cmd.undo)
     app.add_typer(undo_cmd.app, name="journal")
 
+    from consilium_cli.cli import redact_cmd
+
+    app.command("redact")(redact_cmd.redact)
+
 
 _register()
 

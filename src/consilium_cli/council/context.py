@@ -64,6 +64,21 @@ class Context:
             parts.append(f"## File {item.path}{note}\n```\n{item.text}\n```")
         return "\n\n".join(parts)
 
+    def summary_text(self, stdin_chars: int = 2000) -> str:
+        """What the remote Director gets about the context: facts and names, not files."""
+        lines = []
+        if self.repo:
+            lines.append(self.repo.render())
+        for item in self.files:
+            lines.append(f"File given to the council: {item.path} ({item.lines} lines)")
+        if self.stdin_text:
+            excerpt = self.stdin_text[:stdin_chars]
+            more = (f"\n[… {len(self.stdin_text) - stdin_chars} more characters]"
+                    if len(self.stdin_text) > stdin_chars else "")
+            lines.append(f"Piped input:\n{excerpt}{more}")
+        lines.extend(self.notes)
+        return "\n".join(lines)
+
     def summary(self) -> dict[str, object]:
         return {
             "files": [f.path for f in self.files],

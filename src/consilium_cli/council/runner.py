@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from consilium_cli.config import LoadedSettings
+from consilium_cli.council.context import Context
+from consilium_cli.council.director import LOCAL_DIRECTOR_MAX_TOKENS
 from consilium_cli.council.transcript import AgentDone, CouncilEvent, Transcript
 from consilium_cli.llm.engine import CancelToken, Engine
 
@@ -26,6 +28,9 @@ class AskRequest:
     all_roles: bool = False
     seed: int = 0
     cwd: Path = field(default_factory=Path.cwd)
+    no_fallback: bool = False
+    show_payload: bool = False
+    confirm: Callable[[Any], bool] | None = None
 
 
 @dataclass
@@ -36,6 +41,7 @@ class AskResult:
     context_summary: dict[str, Any]
     model: dict[str, Any]
     timings: dict[str, float]
+    payload: Any = None
 
     def to_json(self) -> dict[str, Any]:
         payload = self.transcript.to_json()
@@ -49,15 +55,31 @@ class AskResult:
 
 
 def choose_director(loaded: LoadedSettings, engine: Engine, compact: Callable[[str], str],
-                    seed: int) -> Any:
-    """The Director for this session, by `director.mode` (remote when a key is set)."""
+                    request: AskRequest, context: Context,
+                    on_status: Callable[[str], None]) -> Any:
+    """The Director for this session by `director.mode`: off, local, or remote (the
+    default `auto` means remote, which falls back to local without a key)."""
     from consilium_cli.council.director import LocalDirector
+    from consilium_cli.council.redact import RedactionRules
+    from consilium_cli.council.remote_director import RemoteDirector
+    from consilium_cli.llm.openai_compat import RemoteConfig
 
-    mode = loaded.settings.director.mode
-    if mode == "off":
+    director = loaded.settings.director
+    if director.mode == "off":
         return None
-    local = LocalDirector(engine, compact, seed=seed)
-    return local
+    local = LocalDirector(engine, compact, seed=request.seed)
+    if director.mode == "local":
+        return local
+    config = RemoteConfig(model=director.model, api_key=director.api_key,
+                          base_url=director.base_url, timeout_s=director.timeout_s,
+                          deadline_s=director.deadline_s, max_retries=director.max_retries)
+    return RemoteDirector(
+        config, context_summary=context.summary_text(),
+        repo_root=Path(context.repo.root) if context.repo else request.cwd,
+        max_payload_tokens=director.max_payload_tokens,
+        fallback=None if request.no_fallback else local,
+        rules=RedactionRules.from_settings(loaded.settings.redact),
+        confirm=request.confirm if director.confirm else None, on_status=on_status)
 
 
 def run_ask(loaded: LoadedSettings, request: AskRequest, *, cancel: CancelToken,
@@ -70,8 +92,10 @@ def run_ask(loaded: LoadedSettings, request: AskRequest, *, cancel: CancelToken,
     from consilium_cli.council.session import fit_context, plan_budget, run_council
     from consilium_cli.history import History
     from consilium_cli.llm.loader import load_engine
+    from consilium_cli.llm.openai_compat import validate_base_url
 
     settings = loaded.settings
+    validate_base_url(settings.director.base_url)
     timings: dict[str, float] = {}
     started = time.perf_counter()
     status = on_status or (lambda _msg: None)
@@ -92,19 +116,22 @@ def run_ask(loaded: LoadedSettings, request: AskRequest, *, cancel: CancelToken,
     timings["load_s"] = time.perf_counter() - t0
     try:
         compact = compactor(engine, max(32, config.max_tokens))
-        director = choose_director(loaded, engine, compact, request.seed)
-        director_tokens = getattr(director, "max_tokens", 0) if director else 0
+        mode = settings.director.mode
+        director_tokens = 0 if mode == "off" else LOCAL_DIRECTOR_MAX_TOKENS
         budget = plan_budget(engine, roles, config, director_tokens, engine.info.n_ctx)
         context = fit_context(engine, context, budget)
+        director = None if request.show_payload else choose_director(
+            loaded, engine, compact, request, context, status)
         info = engine.info
         model = {"name": info.name, "path": info.path, "file_type": info.file_type,
                  "n_ctx": info.n_ctx}
         transcript = Transcript(task=request.task, roles=tuple(roles))
+        payload = None
         with History() as history:
             session_id = history.start_session("ask", request.task, model=info.path,
                                                roles=roles, cwd=str(request.cwd))
             t1 = time.perf_counter()
-            finished = False
+            state = "failed"
             try:
                 for event in run_council(engine, context, roles, config, director, transcript,
                                          cancel=cancel):
@@ -116,18 +143,43 @@ def run_ask(loaded: LoadedSettings, request: AskRequest, *, cancel: CancelToken,
                                             finish_reason=a.finish_reason, seconds=a.seconds)
                     if on_event is not None:
                         on_event(event)
-                finished = True
+                state = "cancelled" if transcript.cancelled else "done"
+                if request.show_payload and not transcript.cancelled:
+                    payload = director_payload(loaded, transcript, context, request.cwd)
+            except KeyboardInterrupt:
+                state = "cancelled"
+                raise
             finally:
+                for log in getattr(director, "requests", ()):
+                    history.record_director_request(
+                        session_id, endpoint=log.endpoint, model=log.model,
+                        payload=log.payload, outcome=log.outcome,
+                        usage={"prompt_tokens": log.prompt_tokens,
+                               "completion_tokens": log.completion_tokens},
+                        latency_s=log.latency_s)
                 timings["council_s"] = time.perf_counter() - t1
                 timings["total_s"] = time.perf_counter() - started
                 outcome = transcript.director
                 history.finish_session(
-                    session_id,
-                    status="cancelled" if transcript.cancelled or not finished else "done",
+                    session_id, status=state,
                     decision=outcome.decision.to_json() if outcome and outcome.decision
                     else None,
                     director=outcome.label if outcome else "off",
                     timings=timings, tokens=transcript.tokens())
     finally:
         engine.close()
-    return AskResult(session_id, transcript, routing, context.summary(), model, timings)
+    return AskResult(session_id, transcript, routing, context.summary(), model, timings,
+                     payload)
+
+
+def director_payload(loaded: LoadedSettings, transcript: Transcript, context: Context,
+                     cwd: Path) -> Any:
+    """What the remote Director would receive for this transcript (nothing is sent)."""
+    from consilium_cli.council.redact import RedactionRules
+    from consilium_cli.council.remote_director import build_payload
+
+    settings = loaded.settings
+    return build_payload(transcript, context.summary_text(), settings.director.model,
+                         max_tokens=settings.director.max_payload_tokens,
+                         repo_root=Path(context.repo.root) if context.repo else cwd,
+                         rules=RedactionRules.from_settings(settings.redact))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -42,7 +44,9 @@ def decision_renderable(outcome: DirectorOutcome) -> RenderableType:
             parts.append(safe(outcome.raw, "muted"))
     else:
         parts.extend(_decision_parts(outcome.decision))
-    subtitle = f"{outcome.completion_tokens} tokens · {outcome.seconds:.1f} s"
+    tokens = (f"{outcome.prompt_tokens} in / {outcome.completion_tokens} out"
+              if outcome.prompt_tokens else f"{outcome.completion_tokens} tokens")
+    subtitle = f"{tokens} · {outcome.seconds:.1f} s"
     return Panel(Group(*parts), title=title, title_align="left", subtitle=subtitle,
                  subtitle_align="right", border_style="role.director")
 
@@ -102,6 +106,18 @@ class LiveCouncilView:
         if self._live is not None:
             self._live.__exit__(None, None, None)
             self._live = None
+
+    @contextmanager
+    def suspend(self) -> Iterator[None]:
+        """Stop redrawing while the user answers a question."""
+        if self._live is None:
+            yield
+            return
+        self._live.stop()
+        try:
+            yield
+        finally:
+            self._live.start()
 
     def handle(self, event: CouncilEvent) -> None:
         if isinstance(event, RoundStarted):

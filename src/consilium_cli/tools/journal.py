@@ -1,0 +1,268 @@
+"""The undo journal: what every applied change replaced, written before the change.
+
+Layout, under the repository root (`.consilium/` carries a `.gitignore` of `*`, so none
+of it is ever committed):
+
+    .consilium/journal/objects/ab/cdef...      file contents and backups, by sha256
+    .consilium/journal/sessions/<id>/log.jsonl one JSON record per line
+
+Each step of a session is a `begin` record (the prior state of everything the action
+will touch, and the new file contents where they are known in advance) written and
+fsynced before the action runs, and an `end` record (the state it left) after. Objects
+are written, fsynced and renamed into place before any record names them. A kill at any
+point therefore leaves records that describe the tree: a step with no `end` is known to
+have left each path either as it was or as intended. A torn last line (a kill in the
+middle of a write) is ignored when reading.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from consilium_cli.errors import UsageError
+from consilium_cli.tools.atomic import atomic_write_bytes
+from consilium_cli.tools.files import STATE_DIR_NAME, sha256_bytes
+
+JOURNAL_DIR = "journal"
+FORMAT = 1
+
+
+def state_dir(root: Path) -> Path:
+    """`.consilium/` in the repository, created git-ignored."""
+    folder = root / STATE_DIR_NAME
+    folder.mkdir(exist_ok=True)
+    ignore = folder / ".gitignore"
+    if not ignore.exists():
+        atomic_write_bytes(ignore, b"# consilium's local state (undo journal): never commit\n*\n",
+                           keep_mode=True)
+    return folder
+
+
+@dataclass
+class Step:
+    """One applied (or attempted) action as the journal recorded it."""
+
+    step: int
+    action: int
+    kind: str
+    label: str
+    undoable: bool
+    begin: dict[str, Any]
+    end: dict[str, Any] | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.end is not None
+
+
+@dataclass
+class SessionLog:
+    id: str
+    header: dict[str, Any]
+    steps: list[Step] = field(default_factory=list)
+    closed: dict[str, Any] | None = None
+    undone: dict[str, Any] | None = None
+    undo_started: bool = False
+
+    @property
+    def created_at(self) -> float:
+        return float(self.header.get("created_at", 0.0))
+
+    @property
+    def task(self) -> str:
+        return str(self.header.get("task", ""))
+
+    @property
+    def status(self) -> str:
+        if self.undone:
+            return "undone"
+        if any(not s.finished for s in self.steps):
+            return "interrupted"
+        if self.closed is None:
+            return "open"
+        return str(self.closed.get("status", "done"))
+
+    @property
+    def changes(self) -> int:
+        return sum(1 for s in self.steps if s.undoable)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "created_at": self.created_at, "task": self.task,
+                "status": self.status, "steps": [
+                    {"step": s.step, "action": s.action, "kind": s.kind, "label": s.label,
+                     "undoable": s.undoable, "finished": s.finished,
+                     "ok": bool(s.end and s.end.get("ok")), "begin": s.begin, "end": s.end}
+                    for s in self.steps]}
+
+
+class Journal:
+    """The journal of one repository."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        self.dir = self.root / STATE_DIR_NAME / JOURNAL_DIR
+
+    # -- objects -------------------------------------------------------------------
+
+    def object_path(self, digest: str) -> Path:
+        return self.dir / "objects" / digest[:2] / digest[2:]
+
+    def put_object(self, data: bytes) -> str:
+        """Store bytes once (by sha256) durably; return the hash."""
+        digest = sha256_bytes(data)
+        path = self.object_path(digest)
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(path, data)
+        return digest
+
+    def get_object(self, digest: str) -> bytes:
+        path = self.object_path(digest)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise UsageError(f"the journal lost an object ({digest[:12]}): {exc}",
+                             hint="consilium journal show SESSION") from exc
+        if sha256_bytes(data) != digest:
+            raise UsageError(f"the journal object {digest[:12]} is damaged")
+        return data
+
+    # -- sessions -------------------------------------------------------------------
+
+    def session_dir(self, session_id: str) -> Path:
+        return self.dir / "sessions" / session_id
+
+    def start(self, session_id: str, *, task: str, source: str) -> SessionWriter:
+        state_dir(self.root)
+        folder = self.session_dir(session_id)
+        folder.mkdir(parents=True, exist_ok=False)
+        writer = SessionWriter(self, session_id, folder / "log.jsonl")
+        writer.append({"t": "session", "format": FORMAT, "id": session_id,
+                       "created_at": time.time(), "task": task, "source": source,
+                       "root": str(self.root)})
+        return writer
+
+    def writer(self, session_id: str) -> SessionWriter:
+        """Append to an existing session (undo records)."""
+        return SessionWriter(self, session_id, self.session_dir(session_id) / "log.jsonl")
+
+    def session_ids(self) -> list[str]:
+        folder = self.dir / "sessions"
+        if not folder.is_dir():
+            return []
+        return [p.name for p in folder.iterdir() if (p / "log.jsonl").is_file()]
+
+    def load(self, session_id: str) -> SessionLog:
+        path = self.session_dir(session_id) / "log.jsonl"
+        records = list(_read_records(path))
+        if not records or records[0].get("t") != "session":
+            raise UsageError(f"journal session {session_id} is empty or damaged")
+        log = SessionLog(session_id, records[0])
+        by_step: dict[int, Step] = {}
+        for rec in records[1:]:
+            kind = rec.get("t")
+            if kind == "begin":
+                step = Step(rec["step"], rec["action"], rec["kind"], rec.get("label", ""),
+                            bool(rec.get("undoable", True)), rec)
+                by_step[step.step] = step
+                log.steps.append(step)
+            elif kind == "end" and rec.get("step") in by_step:
+                by_step[rec["step"]].end = rec
+            elif kind == "close":
+                log.closed = rec
+            elif kind == "undo-begin":
+                log.undo_started = True
+            elif kind == "undone":
+                log.undone = rec
+        return log
+
+    def sessions(self) -> list[SessionLog]:
+        """Every session, newest first (damaged ones are skipped)."""
+        logs = []
+        for session_id in self.session_ids():
+            try:
+                logs.append(self.load(session_id))
+            except UsageError:
+                continue
+        return sorted(logs, key=lambda s: s.created_at, reverse=True)
+
+    def resolve(self, prefix: str | None) -> SessionLog:
+        """A session by id prefix, or the newest one with changes left to undo."""
+        sessions = self.sessions()
+        if not sessions:
+            raise UsageError("the journal of this repository is empty: nothing to undo",
+                             hint="consilium journal list")
+        if prefix is None or prefix == "last":
+            for log in sessions:
+                if log.changes and not log.undone:
+                    return log
+            raise UsageError("no session in the journal has changes left to undo",
+                             hint="consilium journal list")
+        found = [s for s in sessions if s.id.startswith(prefix)]
+        if not found:
+            raise UsageError(f"no session {prefix!r} in the journal of {self.root}",
+                             hint="consilium journal list")
+        if len(found) > 1:
+            raise UsageError(f"session id {prefix!r} is ambiguous", hint="give more characters")
+        return found[0]
+
+
+class SessionWriter:
+    """Appends records to one session's log; each record is fsynced before returning."""
+
+    def __init__(self, journal: Journal, session_id: str, path: Path) -> None:
+        self.journal = journal
+        self.id = session_id
+        self.path = path
+        self._next_step = self._count_steps()
+
+    def _count_steps(self) -> int:
+        if not self.path.exists():
+            return 0
+        return sum(1 for rec in _read_records(self.path) if rec.get("t") == "begin")
+
+    def append(self, record: dict[str, Any]) -> None:
+        line = (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, line.encode("utf-8"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def begin(self, action: int, kind: str, label: str, *, undoable: bool,
+              **state: Any) -> int:
+        step = self._next_step
+        self._next_step += 1
+        self.append({"t": "begin", "step": step, "action": action, "kind": kind,
+                     "label": label, "undoable": undoable, "at": time.time(), **state})
+        return step
+
+    def end(self, step: int, *, ok: bool, error: str = "", **state: Any) -> None:
+        self.append({"t": "end", "step": step, "ok": ok, "error": error, "at": time.time(),
+                     **state})
+
+    def close(self, status: str) -> None:
+        self.append({"t": "close", "status": status, "at": time.time()})
+
+
+def _read_records(path: Path) -> Iterator[dict[str, Any]]:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read the journal {path}: {exc.strerror or exc}") from exc
+    for line in data.split(b"\n"):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue  # a record torn by a kill in the middle of its write
+        if isinstance(record, dict):
+            yield record

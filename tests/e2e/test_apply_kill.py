@@ -1,0 +1,95 @@
+"""kill -9 in the middle of a plan: the tree and the journal stay consistent and undo
+still puts everything back."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import signal
+import sys
+from pathlib import Path
+
+import pexpect
+import pytest
+
+from tests.support.apply_repo import make_scratch_repo, snapshot, spawn_apply, write_plan
+from tests.support.cli import invoke
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and pty")
+
+PROMPT = r"Apply\? "
+
+
+@pytest.fixture
+def scratch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    repo = make_scratch_repo(tmp_path / "scratch")
+    monkeypatch.chdir(repo.path)
+    return repo.path
+
+
+def _answer(child: pexpect.spawn, number: int, key: str) -> None:
+    child.expect(rf"\[{number}/\d+\]")
+    child.expect(PROMPT)
+    child.send(key)
+
+
+def test_kill_between_actions(scratch: Path, tmp_path: Path) -> None:
+    before = snapshot(scratch)
+    plan = write_plan(tmp_path / "plan.json", [
+        {"kind": "write_file", "path": "one.txt", "content": "1\n"},
+        {"kind": "edit_file", "path": "README.md",
+         "edits": [{"search": "# scratch", "replace": "# Scratch"}]},
+        {"kind": "git", "op": "add", "args": {"paths": ["one.txt"]}},
+        {"kind": "delete_file", "path": "old.py"}])
+    child = spawn_apply("apply", "--plan", str(plan), cwd=scratch)
+    _answer(child, 1, "y")
+    _answer(child, 2, "y")
+    _answer(child, 3, "y")
+    child.expect(r"\[4/4\]")
+    child.expect(PROMPT)
+    child.kill(signal.SIGKILL)
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.signalstatus == signal.SIGKILL
+
+    assert (scratch / "one.txt").read_text(encoding="utf-8") == "1\n"
+    assert (scratch / "README.md").read_text(encoding="utf-8") == "# Scratch\n"
+    assert (scratch / "old.py").exists()
+    show = json.loads(invoke("journal", "show", "--json").stdout)
+    assert show["status"] == "open"  # killed before it could close the session
+    assert [s["finished"] for s in show["steps"]] == [True, True, True]
+    assert invoke("undo", "--yes").exit_code == 0
+    assert snapshot(scratch) == before
+
+
+def test_kill_during_a_command(scratch: Path, tmp_path: Path) -> None:
+    before = snapshot(scratch)
+    plan = write_plan(tmp_path / "plan.json", [
+        {"kind": "write_file", "path": "one.txt", "content": "1\n"},
+        {"kind": "run", "argv": [sys.executable, "-c",
+                                 "import os, time; print('pid', os.getpid(), flush=True); "
+                                 "time.sleep(60)"]},
+        {"kind": "write_file", "path": "two.txt", "content": "2\n"}])
+    child = spawn_apply("apply", "--plan", str(plan), cwd=scratch)
+    _answer(child, 1, "a")
+    child.expect(r"\npid (\d+)\r?\n")
+    command_pid = int(child.match.group(1))
+    try:
+        child.kill(signal.SIGKILL)
+        child.expect(pexpect.EOF)
+        child.close()
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(command_pid, signal.SIGKILL)  # the command outlives a kill -9 of consilium
+    assert not (scratch / "two.txt").exists()
+    show = json.loads(invoke("journal", "show", "--json").stdout)
+    assert show["status"] == "interrupted"
+    assert [(s["kind"], s["finished"]) for s in show["steps"]] == [("write_file", True),
+                                                                   ("run", False)]
+    listing = invoke("journal", "list")
+    assert re.search(r"interrupted\s+1 change", listing.stdout)
+    undo = invoke("undo", "--yes")
+    assert undo.exit_code == 0, undo.stdout + undo.stderr
+    assert snapshot(scratch) == before
