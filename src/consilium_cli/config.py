@@ -139,6 +139,7 @@ PROJECT_FORBIDDEN_SECTIONS = {
     "director": "it could send your data or key elsewhere",
     "approval": "it could loosen approval",
     "shell": "it could run programs",
+    "redact": "it could let secrets through to the Director",
 }
 
 

@@ -9,7 +9,6 @@ file) and runs git through GitPython.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,12 +29,15 @@ _DIFF_LIKE = frozenset({"diff", "log", "show", "format-patch"})
 
 
 def safe_env() -> dict[str, str]:
-    """The environment for git: no pager, no external diff, no editor, no prompts."""
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("GIT_EXTERNAL_DIFF", "GIT_PAGER", "GIT_EDITOR", "GIT_SSH_COMMAND",
-                        "GIT_ASKPASS", "GIT_DIR", "GIT_WORK_TREE")}
-    env.update(GIT_PAGER="cat", PAGER="cat", GIT_TERMINAL_PROMPT="0", GIT_OPTIONAL_LOCKS="0")
-    return env
+    """Variables added to git's environment: no pager, no prompts, no optional locks.
+
+    GitPython adds these to the caller's environment (it cannot remove variables); the
+    repository's programs are switched off by the command-line options of `git_read()`,
+    which win over both configuration and environment (`--no-ext-diff` covers
+    GIT_EXTERNAL_DIFF, `--no-pager` covers GIT_PAGER).
+    """
+    return {"GIT_PAGER": "cat", "PAGER": "cat", "GIT_TERMINAL_PROMPT": "0",
+            "GIT_OPTIONAL_LOCKS": "0"}
 
 
 @contextmanager

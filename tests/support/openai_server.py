@@ -29,6 +29,9 @@ DECISION = {
 class FakeOpenAI:
     script: list[str] = field(default_factory=lambda: ["ok"])
     content: str = json.dumps(DECISION)
+    # Answers for successive "ok" requests, each text or a function of the request body;
+    # when empty, `content` answers.
+    answers: list[Any] = field(default_factory=list)
     hang_s: float = 5.0
     bodies: list[bytes] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
@@ -89,6 +92,9 @@ def _handler(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             stream = json.loads(body).get("stream", False)
             content = {"malformed": "this is not json at all",
                        "offschema": json.dumps({"verdict": "yes"})}.get(behaviour, fake.content)
+            if behaviour == "ok" and fake.answers:
+                answer = fake.answers.pop(0)
+                content = answer(json.loads(body)) if callable(answer) else answer
             finish = "length" if behaviour == "length" else "stop"
             if not stream:
                 choices = [] if behaviour == "empty" else [{

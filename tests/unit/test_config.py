@@ -67,6 +67,7 @@ def test_project_file_above_the_git_root_is_not_used(tmp_path: Path, repo: Path)
     '[approval]\npolicy = "all"\n',
     '[shell]\nallow_pipelines = true\n',
     '[shell]\ntimeout_s = 9999.0\n',
+    '[redact]\nallow = ["sk-live-value"]\n',
 ])
 def test_project_file_cannot_set_what_sends_data_or_runs_things(repo: Path,
                                                                 planted: str) -> None:

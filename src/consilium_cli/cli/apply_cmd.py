@@ -1,4 +1,4 @@
-"""`consilium apply --plan plan.json [--approve read-only|edits|all]`.
+"""`consilium apply "TASK"` and `consilium apply --plan plan.json [--approve …]`.
 
 Every action is shown in full and needs a yes (or a policy given by the user) before it
 runs; every answer goes to history; every change goes to the undo journal first.
@@ -15,7 +15,17 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from consilium_cli.cli.ask_cmd import (
+    AgentsOpt,
+    DirectorOpt,
+    FileOpt,
+    MaxTokOpt,
+    NoFallbackOpt,
+    RoundsOpt,
+    SeedOpt,
+)
 from consilium_cli.cli.context import AppContext
+from consilium_cli.cli.options import CtxOpt, ModelOpt
 from consilium_cli.errors import DeclinedError, InterruptedByUser, NoTTYError, UsageError
 
 if TYPE_CHECKING:
@@ -130,12 +140,21 @@ def _render_events(app_ctx: AppContext, plan: Plan, executor: Executor) -> PlanF
 def apply(
     ctx: typer.Context,
     task: Annotated[str | None, typer.Argument(
-        help="A task to plan and apply (not available yet: use --plan).",
+        help="A task: the council decides, the decision becomes a plan, the plan is applied.",
         show_default=False)] = None,
     plan: Annotated[Path | None, typer.Option(
         "--plan", "-p", help="An action plan (JSON, see docs/plan-schema.md) to apply.",
         dir_okay=False)] = None,
     approve: ApproveOpt = None,
+    file: FileOpt = None,
+    agents: AgentsOpt = None,
+    rounds: RoundsOpt = None,
+    max_tokens: MaxTokOpt = None,
+    seed: SeedOpt = None,
+    director: DirectorOpt = None,
+    no_fallback: NoFallbackOpt = False,
+    model: ModelOpt = None,
+    ctx_size: CtxOpt = None,
 ) -> None:
     """Apply an action plan: each action shown in full and approved, every change undoable."""
     from consilium_cli.config import find_git_root
@@ -143,19 +162,32 @@ def apply(
     from consilium_cli.tools.plan import load_plan
 
     app_ctx: AppContext = ctx.obj
-    if plan is None:
-        if task:
-            raise UsageError("`consilium apply TASK` (plan from a council decision) is not "
-                             "available in this version; apply a saved plan with --plan",
-                             hint="consilium apply --plan plan.json")
-        raise UsageError("no plan given", hint="consilium apply --plan plan.json")
-    if task:
+    if plan is None and not task:
+        raise UsageError("no task and no plan given",
+                         hint='consilium apply "TASK"  or  consilium apply --plan plan.json')
+    if plan is not None and task:
         raise UsageError("give either a TASK or --plan, not both",
                          hint="consilium apply --plan plan.json")
     if approve is not None:
         check_policy(approve)
     loaded = app_ctx.settings(flags={"approval.policy": approve})
-    path = plan if plan.is_absolute() else app_ctx.cwd / plan
-    parsed = load_plan(path)
+    policy = loaded.settings.approval.policy
     root = find_git_root(app_ctx.cwd.resolve()) or app_ctx.cwd.resolve()
-    run_plan(app_ctx, parsed, policy=loaded.settings.approval.policy, root=root)
+    if plan is not None:
+        path = plan if plan.is_absolute() else app_ctx.cwd / plan
+        run_plan(app_ctx, load_plan(path), policy=policy, root=root)
+        return
+    if policy == "ask" and not (app_ctx.stdin_is_tty and app_ctx.stdout_is_tty):
+        # Refuse before the council spends minutes on a plan nobody can approve.
+        raise NoTTYError("apply asks before every action, and there is no terminal to ask on",
+                         hint=f'consilium apply "{task}" --approve read-only|edits|all')
+    from consilium_cli.cli.ask_cmd import run_ask_command
+
+    result = run_ask_command(
+        app_ctx, task=task or "", file=file, stdin=False, agents=agents, all_roles=False,
+        rounds=rounds, max_tokens=max_tokens, seed=seed, director=director,
+        no_fallback=no_fallback, show_payload=False, want_plan=True, model=model,
+        ctx_size=ctx_size, threads=None, json_out=False)
+    if result.plan is None:
+        raise UsageError("the council gave no decision to turn into a plan")
+    run_plan(app_ctx, result.plan, policy=policy, root=root)

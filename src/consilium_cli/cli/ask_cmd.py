@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import random
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import replace
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from consilium_cli.cli.context import AppContext
 from consilium_cli.cli.options import CtxOpt, JsonOpt, ModelOpt, ThreadsOpt, model_flags
-from consilium_cli.errors import ExitCode, ModelError
+from consilium_cli.errors import ExitCode, ModelError, UsageError
 from consilium_cli.llm.engine import CancelToken
 
 TaskArg = Annotated[str, typer.Argument(help="What you want the council's advice on.")]
@@ -30,6 +32,9 @@ DirectorOpt = Annotated[str | None, typer.Option(
     "--director", help="Who decides: auto, remote, local or off.")]
 NoFallbackOpt = Annotated[bool, typer.Option(
     "--no-fallback", help="A remote Director failure exits 4 instead of deciding locally.")]
+SavePlanOpt = Annotated[Path | None, typer.Option(
+    "--save-plan", dir_okay=False,
+    help="Turn the decision into an action plan (JSON) for `consilium apply --plan`.")]
 ShowPayloadOpt = Annotated[bool, typer.Option(
     "--show-payload", help="Print the exact (redacted) request the remote Director would "
                            "get, and send nothing.")]
@@ -67,15 +72,39 @@ def ask(
     director: DirectorOpt = None,
     no_fallback: NoFallbackOpt = False,
     show_payload: ShowPayloadOpt = False,
+    save_plan: SavePlanOpt = None,
     model: ModelOpt = None,
     ctx_size: CtxOpt = None,
     threads: ThreadsOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Ask the council: agents debate on the local model, the Director decides."""
+    app_ctx: AppContext = ctx.obj
+    result = run_ask_command(
+        app_ctx, task=task, file=file, stdin=stdin, agents=agents, all_roles=all_roles,
+        rounds=rounds, max_tokens=max_tokens, seed=seed, director=director,
+        no_fallback=no_fallback, show_payload=show_payload, want_plan=save_plan is not None,
+        model=model, ctx_size=ctx_size, threads=threads, json_out=json_out)
+    if save_plan is not None and result.plan is not None:
+        from consilium_cli.tools.atomic import atomic_write_text
+        from consilium_cli.ui.safe_text import safe
+
+        path = save_plan if save_plan.is_absolute() else app_ctx.cwd / save_plan
+        atomic_write_text(path, json.dumps(result.plan.to_json(), ensure_ascii=False,
+                                           indent=2) + "\n")
+        app_ctx.err.print(safe(f"plan saved: {path} ({len(result.plan.actions)} actions); "
+                               f"apply it with: consilium apply --plan {save_plan}", "ok"))
+
+
+def run_ask_command(app_ctx: AppContext, *, task: str, file: list[str] | None, stdin: bool,
+                    agents: str | None, all_roles: bool, rounds: int | None,
+                    max_tokens: int | None, seed: int | None, director: str | None,
+                    no_fallback: bool, show_payload: bool, want_plan: bool,
+                    model: str | None, ctx_size: int | None, threads: int | None,
+                    json_out: bool) -> Any:
+    """Run the council with live rendering; shared by `ask` and `apply "TASK"`."""
     from consilium_cli.council.runner import AskRequest, run_ask
 
-    app_ctx: AppContext = ctx.obj
     flags = model_flags(model, ctx_size, threads)
     flags.update({"council.rounds": rounds, "council.max_tokens": max_tokens,
                   "council.seed": seed, "director.mode": director})
@@ -86,7 +115,7 @@ def ask(
         task=task, files=tuple(file or ()), stdin_text=stdin_text, agents=agents,
         all_roles=all_roles, seed=council.seed if council.seed >= 0 else
         random.randrange(2**31), cwd=app_ctx.cwd, no_fallback=no_fallback,
-        show_payload=show_payload)
+        show_payload=show_payload, want_plan=want_plan)
 
     from consilium_cli.ui.console import write_json
     from consilium_cli.ui.council_view import LiveCouncilView, PlainCouncilView
@@ -112,9 +141,12 @@ def ask(
                                  on_status=lambda msg: app_ctx.err.print(msg, style="muted"))
     if show_payload and result.payload is not None:
         render_payload(app_ctx, result.payload, json_out)
-        return
+        return result
     if json_out:
-        write_json(app_ctx.stdout, result.to_json())
+        payload = result.to_json()
+        if result.plan is not None:
+            payload["plan"] = result.plan.to_json()
+        write_json(app_ctx.stdout, payload)
     transcript = result.transcript
     if transcript.cancelled:
         app_ctx.err.print("interrupted: what was produced is in history "
@@ -124,6 +156,10 @@ def ask(
     if outcome is not None and outcome.decision is None:
         raise ModelError(f"the Director gave no decision: {outcome.error}",
                          hint="raise --max-tokens, or run again with another --seed")
+    if want_plan and outcome is None:
+        raise UsageError("an action plan needs a decision; --director off gives none",
+                         hint="drop --director off")
+    return result
 
 
 def render_payload(app_ctx: AppContext, payload: Any, json_out: bool) -> None:

@@ -180,6 +180,7 @@ class RemoteDirector:
         self.on_status = on_status or (lambda _msg: None)
         self.max_tokens = fallback.max_tokens if fallback else 0
         self.requests: list[RequestLog] = []
+        self.last_payload: Payload | None = None
 
     def payload(self, transcript: Transcript) -> Payload:
         return build_payload(transcript, self.context_summary, self.config.model,
@@ -192,6 +193,7 @@ class RemoteDirector:
             yield from self._fall_back("no API key", transcript, shared_context, cancel)
             return
         payload = self.payload(transcript)
+        self.last_payload = payload
         if self.confirm is not None and not self.confirm(payload):
             yield from self._fall_back("not confirmed", transcript, shared_context, cancel)
             return
@@ -231,10 +233,18 @@ class RemoteDirector:
 
     def _log(self, payload: Payload, outcome: str, result: ChatResult | None,
              latency_s: float) -> None:
+        self.log_request(payload.body, outcome, result, latency_s)
+
+    def log_request(self, body: dict[str, Any], outcome: str, result: ChatResult | None,
+                    latency_s: float | None = None) -> None:
+        """Keep a request for history: its redacted body, outcome, usage and latency."""
         self.requests.append(RequestLog(
-            endpoint=self.config.endpoint, model=self.config.model, payload=payload.as_json(),
-            outcome=outcome, prompt_tokens=result.prompt_tokens if result else 0,
-            completion_tokens=result.completion_tokens if result else 0, latency_s=latency_s))
+            endpoint=self.config.endpoint, model=self.config.model,
+            payload=json.dumps(body, ensure_ascii=False, indent=2), outcome=outcome,
+            prompt_tokens=result.prompt_tokens if result else 0,
+            completion_tokens=result.completion_tokens if result else 0,
+            latency_s=latency_s if latency_s is not None else
+            (result.latency_s if result else 0.0)))
 
     def _fall_back(self, reason: str, transcript: Transcript, shared_context: str,
                    cancel: CancelToken) -> Iterator[DirectorEvent]:

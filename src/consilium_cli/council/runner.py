@@ -15,6 +15,7 @@ from typing import Any
 from consilium_cli.config import LoadedSettings
 from consilium_cli.council.context import Context
 from consilium_cli.council.director import LOCAL_DIRECTOR_MAX_TOKENS
+from consilium_cli.council.planner import LOCAL_PLAN_MIN_TOKENS
 from consilium_cli.council.transcript import AgentDone, CouncilEvent, Transcript
 from consilium_cli.llm.engine import CancelToken, Engine
 
@@ -31,6 +32,7 @@ class AskRequest:
     no_fallback: bool = False
     show_payload: bool = False
     confirm: Callable[[Any], bool] | None = None
+    want_plan: bool = False
 
 
 @dataclass
@@ -42,6 +44,7 @@ class AskResult:
     model: dict[str, Any]
     timings: dict[str, float]
     payload: Any = None
+    plan: Any = None
 
     def to_json(self) -> dict[str, Any]:
         payload = self.transcript.to_json()
@@ -118,7 +121,8 @@ def run_ask(loaded: LoadedSettings, request: AskRequest, *, cancel: CancelToken,
         compact = compactor(engine, max(32, config.max_tokens))
         mode = settings.director.mode
         director_tokens = 0 if mode == "off" else LOCAL_DIRECTOR_MAX_TOKENS
-        budget = plan_budget(engine, roles, config, director_tokens, engine.info.n_ctx)
+        budget = plan_budget(engine, roles, config, director_tokens, engine.info.n_ctx,
+                             plan_max_tokens=LOCAL_PLAN_MIN_TOKENS if request.want_plan else 0)
         context = fit_context(engine, context, budget)
         director = None if request.show_payload else choose_director(
             loaded, engine, compact, request, context, status)
@@ -126,7 +130,7 @@ def run_ask(loaded: LoadedSettings, request: AskRequest, *, cancel: CancelToken,
         model = {"name": info.name, "path": info.path, "file_type": info.file_type,
                  "n_ctx": info.n_ctx}
         transcript = Transcript(task=request.task, roles=tuple(roles))
-        payload = None
+        payload = plan = None
         with History() as history:
             session_id = history.start_session("ask", request.task, model=info.path,
                                                roles=roles, cwd=str(request.cwd))
@@ -146,6 +150,12 @@ def run_ask(loaded: LoadedSettings, request: AskRequest, *, cancel: CancelToken,
                 state = "cancelled" if transcript.cancelled else "done"
                 if request.show_payload and not transcript.cancelled:
                     payload = director_payload(loaded, transcript, context, request.cwd)
+                if request.want_plan and state == "done" and transcript.director \
+                        and transcript.director.decision:
+                    status("writing the action plan…")
+                    t2 = time.perf_counter()
+                    plan = make_plan(engine, director, context, transcript, request, cancel)
+                    timings["plan_s"] = time.perf_counter() - t2
             except KeyboardInterrupt:
                 state = "cancelled"
                 raise
@@ -169,7 +179,19 @@ def run_ask(loaded: LoadedSettings, request: AskRequest, *, cancel: CancelToken,
     finally:
         engine.close()
     return AskResult(session_id, transcript, routing, context.summary(), model, timings,
-                     payload)
+                     payload, plan)
+
+
+def make_plan(engine: Engine, director: Any, context: Context, transcript: Transcript,
+              request: AskRequest, cancel: CancelToken) -> Any:
+    """The action plan for the decision: by whoever made the decision."""
+    from consilium_cli.council.planner import local_plan, remote_plan
+
+    outcome = transcript.director
+    assert outcome is not None and outcome.decision is not None
+    if outcome.label == "remote":
+        return remote_plan(director, context, transcript, cancel)
+    return local_plan(engine, context, outcome.decision, seed=request.seed, cancel=cancel)
 
 
 def director_payload(loaded: LoadedSettings, transcript: Transcript, context: Context,

@@ -26,7 +26,7 @@ class Budget:
 
 def plan_budget(engine: Engine, roles: Sequence[str], config: DebateConfig,
                 director_max_tokens: int, n_ctx: int,
-                passages: Mapping[str, str] | None = None) -> Budget:
+                passages: Mapping[str, str] | None = None, plan_max_tokens: int = 0) -> Budget:
     """How many tokens the shared context may use so every phase fits in `n_ctx`.
 
     With a unified KV cache the context holds the shared prefix once plus, per agent, its
@@ -45,6 +45,10 @@ def plan_budget(engine: Engine, roles: Sequence[str], config: DebateConfig,
     if director_max_tokens:
         director = transcript_round * config.rounds + director_max_tokens + _MARGIN_TOKENS
         phases.append(director)
+    if plan_max_tokens:
+        # The planner sees the parsed decision and its rules (a few hundred tokens) and
+        # writes at least `plan_max_tokens`; it takes whatever room is left beyond that.
+        phases.append(plan_max_tokens + 6 * _MARGIN_TOKENS)
     system = engine.count_tokens(system_message("").content)
     available = n_ctx - max(phases) - system - _MARGIN_TOKENS
     return Budget(n_ctx, available, role_tokens, transcript_round * config.rounds, director)
