@@ -12,7 +12,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from consilium_cli.council.citations import check_citations, prompt_sections
 from consilium_cli.council.roles import council_prompts, get_role
 from consilium_cli.council.transcript import (
     AgentAnswer,
@@ -110,8 +112,8 @@ def compactor(engine: Engine, max_tokens: int) -> Callable[[str], str]:
 
 
 def run_round(engine: Engine, transcript: Transcript, requests: Sequence[GenerationRequest],
-              roles: Sequence[str], round_no: int,
-              cancel: CancelToken) -> Iterator[CouncilEvent]:
+              roles: Sequence[str], round_no: int, cancel: CancelToken,
+              given: Mapping[str, Sequence[Any]] | None = None) -> Iterator[CouncilEvent]:
     """Run one round as one batch; stream deltas; record answers in `transcript`."""
     yield RoundStarted(round_no, tuple(roles))
     started = time.perf_counter()
@@ -121,9 +123,11 @@ def run_round(engine: Engine, transcript: Transcript, requests: Sequence[Generat
         if isinstance(event, TextDelta):
             yield AgentDelta(round_no, roles[event.index], event.text)
         elif isinstance(event, Finished):
-            answer = AgentAnswer(round_no, roles[event.index], event.text, event.reason,
+            role = roles[event.index]
+            cited = check_citations(event.text, (given or {}).get(role, ()))
+            answer = AgentAnswer(round_no, role, event.text, event.reason,
                                  event.prompt_tokens, event.completion_tokens,
-                                 time.perf_counter() - started)
+                                 time.perf_counter() - started, cited)
             transcript.answers.append(answer)
             if event.reason == "cancelled":
                 transcript.cancelled = True
@@ -140,15 +144,17 @@ def run_round(engine: Engine, transcript: Transcript, requests: Sequence[Generat
 def run_debate(engine: Engine, shared_context: str, roles: Sequence[str],
                config: DebateConfig, transcript: Transcript, *,
                cancel: CancelToken | None = None,
-               passages: Mapping[str, str] | None = None) -> Iterator[CouncilEvent]:
-    """All rounds; the answers accumulate in `transcript`."""
+               given: Mapping[str, Sequence[Any]] | None = None) -> Iterator[CouncilEvent]:
+    """All rounds; the answers accumulate in `transcript`. `given` holds each role's
+    knowledge passages, which go into that role's own part of the prompt."""
     cancel = cancel or CancelToken()
+    passages = prompt_sections(given) if given else None
     system = system_message(shared_context)
     compact = compactor(engine, max(32, config.max_tokens))
     previous = ""
     for round_no in range(1, config.rounds + 1):
         requests = build_requests(system, roles, round_no, config, previous, passages)
-        yield from run_round(engine, transcript, requests, roles, round_no, cancel)
+        yield from run_round(engine, transcript, requests, roles, round_no, cancel, given)
         if transcript.cancelled or cancel.cancelled:
             transcript.cancelled = True
             return

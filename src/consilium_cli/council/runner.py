@@ -113,6 +113,10 @@ def run_ask(loaded: LoadedSettings, request: AskRequest, *, cancel: CancelToken,
                           temperature=settings.council.temperature, top_p=settings.council.top_p,
                           top_k=settings.council.top_k, seed=request.seed)
 
+    from consilium_cli.council.citations import passages_for_roles, prompt_sections
+
+    given = passages_for_roles(roles, request.task, loaded)
+
     status(f"loading the model for {', '.join(roles)}…")
     t0 = time.perf_counter()
     engine = load_engine(loaded, n_seq_max=len(roles) + 1)
@@ -122,6 +126,7 @@ def run_ask(loaded: LoadedSettings, request: AskRequest, *, cancel: CancelToken,
         mode = settings.director.mode
         director_tokens = 0 if mode == "off" else LOCAL_DIRECTOR_MAX_TOKENS
         budget = plan_budget(engine, roles, config, director_tokens, engine.info.n_ctx,
+                             passages=prompt_sections(given),
                              plan_max_tokens=LOCAL_PLAN_MIN_TOKENS if request.want_plan else 0)
         context = fit_context(engine, context, budget)
         director = None if request.show_payload else choose_director(
@@ -138,7 +143,7 @@ def run_ask(loaded: LoadedSettings, request: AskRequest, *, cancel: CancelToken,
             state = "failed"
             try:
                 for event in run_council(engine, context, roles, config, director, transcript,
-                                         cancel=cancel):
+                                         cancel=cancel, given=given):
                     if isinstance(event, AgentDone):
                         a = event.answer
                         history.add_message(session_id, a.round, a.role, a.text,

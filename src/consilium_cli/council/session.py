@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from consilium_cli.council.context import Context, fit_to_budget
 from consilium_cli.council.debate import DebateConfig, build_requests, run_debate, system_message
@@ -68,12 +69,12 @@ def fit_context(engine: Engine, context: Context, budget: Budget) -> Context:
 def run_council(engine: Engine, context: Context, roles: Sequence[str], config: DebateConfig,
                 director: Director | None, transcript: Transcript, *,
                 cancel: CancelToken | None = None,
-                passages: Mapping[str, str] | None = None) -> Iterator[CouncilEvent]:
+                given: Mapping[str, Sequence[Any]] | None = None) -> Iterator[CouncilEvent]:
     """Debate, then decide; everything lands in `transcript`, events stream out."""
     cancel = cancel or CancelToken()
     shared = context.render()
     yield from run_debate(engine, shared, roles, config, transcript, cancel=cancel,
-                          passages=passages)
+                          given=given)
     if transcript.cancelled or director is None:
         return
     for event in director.decide(transcript, shared, cancel):

@@ -17,6 +17,7 @@ class AgentAnswer:
     prompt_tokens: int
     completion_tokens: int
     seconds: float
+    citations: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,9 @@ class Transcript:
             rounds.append({"round": number, "messages": [
                 {"role": a.role, "text": a.text, "finish_reason": a.finish_reason,
                  "prompt_tokens": a.prompt_tokens, "completion_tokens": a.completion_tokens,
-                 "seconds": round(a.seconds, 3)} for a in self.round_answers(number)]})
+                 "seconds": round(a.seconds, 3),
+                 "citations": [c.to_json() for c in a.citations]}
+                for a in self.round_answers(number)]})
         director = self.director
         return {
             "task": self.task, "roles": list(self.roles), "rounds": rounds,

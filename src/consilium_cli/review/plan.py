@@ -42,6 +42,8 @@ _GENERATED_PATH = re.compile(
 _GENERATED_MARK = re.compile(r"(@generated|code generated .* do not edit|"
                              r"auto-?generated|do not edit(?: this file)?[.!]?$)",
                              re.IGNORECASE)
+
+
 class Router(Protocol):
     """The council router's interface used here (council/router.py)."""
 

@@ -73,6 +73,19 @@ def _decision_parts(decision: Decision) -> list[Any]:
     return parts
 
 
+def citation_notes(citations: tuple[Any, ...]) -> list[Any]:
+    """Footnotes for an answer's `[kb:ID]` citations; a passage the agent was not given is
+    flagged, never shown as a source."""
+    notes = []
+    for cited in citations:
+        if cited.valid:
+            notes.append(safe(f"[kb:{cited.id}] {cited.title} — {cited.source_file}", "muted"))
+        else:
+            notes.append(safe(f"[kb:{cited.id}] not a passage this agent was given "
+                              "(unverified citation)", "warn"))
+    return notes
+
+
 @dataclass
 class _AgentState:
     text: str = ""
@@ -80,6 +93,7 @@ class _AgentState:
     started: float = field(default_factory=time.perf_counter)
     done: bool = False
     reason: str = ""
+    citations: tuple[Any, ...] = ()
 
 
 class LiveCouncilView:
@@ -133,6 +147,7 @@ class LiveCouncilView:
             state.tokens = event.answer.completion_tokens
             state.done = True
             state.reason = event.answer.finish_reason
+            state.citations = event.answer.citations
         elif isinstance(event, RoundDone):
             self._print(self._round_renderable(full=True))
             self.agents = {}
@@ -182,7 +197,10 @@ class LiveCouncilView:
             elapsed = max(time.perf_counter() - state.started, 1e-6)
             status = (f"{state.tokens} tok" + (f" · {state.reason}" if state.done else
                                                f" · {state.tokens / elapsed:.1f} tok/s"))
-            panels.append(Panel(Text(text or "…"), title=Text(
+            body: Any = Text(text or "…")
+            if full and state.citations:
+                body = Group(body, Text(""), *citation_notes(state.citations))
+            panels.append(Panel(body, title=Text(
                 f"{role} · {get_role(role).title}", style=f"role.{role}"),
                 title_align="left", subtitle=status, subtitle_align="right",
                 border_style=f"role.{role}"))
@@ -198,7 +216,7 @@ class PlainCouncilView:
 
     def __init__(self, console: Console) -> None:
         self.console = console
-        self.pending: dict[str, str] = {}
+        self.pending: dict[str, Any] = {}
         self.order: tuple[str, ...] = ()
 
     def __enter__(self) -> PlainCouncilView:
@@ -212,13 +230,16 @@ class PlainCouncilView:
             self.order = event.roles
             self.pending = {}
         elif isinstance(event, AgentDone):
-            self.pending[event.answer.role] = event.answer.text
+            self.pending[event.answer.role] = event.answer
         elif isinstance(event, RoundDone):
             self.console.print(safe(f"== Round {event.round} =="))
             for role in self.order:
                 if role in self.pending:
+                    answer = self.pending[role]
                     self.console.print(safe(f"\n[{role} · {get_role(role).title}]"))
-                    self.console.print(safe(self.pending[role].strip()))
+                    self.console.print(safe(answer.text.strip()))
+                    for note in citation_notes(answer.citations):
+                        self.console.print(note)
             self.console.print()
         elif isinstance(event, DirectorDone):
             self._decision(event.outcome)
