@@ -23,7 +23,7 @@ def tiny_engine(tiny_gguf: Path) -> Iterator[object]:
     """The real llama.cpp engine on the tiny model, shared by tests that only read it."""
     from consilium_cli.llm.llamacpp import EngineConfig, LlamaCppEngine
 
-    engine = LlamaCppEngine(tiny_gguf, EngineConfig(n_ctx=4096, n_threads=2, n_seq_max=8))
+    engine = LlamaCppEngine(tiny_gguf, EngineConfig(n_ctx=4096, n_threads=1, n_seq_max=8))
     yield engine
     engine.close()
 
@@ -44,6 +44,9 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for var in list(os.environ):
         if var.startswith("CONSILIUM_") and var != "CONSILIUM_HOME":
             monkeypatch.delenv(var)
+    # One thread is plenty for the tiny model, and llama.cpp's spinning worker threads make
+    # a loaded CI machine (or parallel test runs) far slower with two.
+    monkeypatch.setenv("CONSILIUM_MODEL_THREADS", "1")
     for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "NO_COLOR"):
         monkeypatch.delenv(var, raising=False)
     # huggingface_hub reads HF_HOME once, at import; point its constants at this test's cache.
