@@ -1,12 +1,14 @@
-"""Routing quality and speed on the labelled set (stage 1 only; no model needed).
+"""Routing quality and speed on the labelled sets (stage 1 only; no model needed).
 
-    python bench/routing.py [--data tests/data/routing_tasks.jsonl] [--misses]
+    python bench/routing.py [--data FILE ...] [--misses]
 
-Prints, per language (en, ru, all): recall of required roles (share of tasks where every
-required role was chosen; target >= 98%), the share of required roles chosen, average
-roles per task (target <= 2.5), a confusion summary per role, and the time to route a 1 MB
-task of three shapes: repeated prose, all-distinct words (the worst case for stemming) and
-one 1 MB "word".
+By default every tests/data/routing_*.jsonl is read: routing_tasks.jsonl (the set the
+lexicons were first built on) and the held-out sets written after them. For each file, and
+for their union, it prints per language (en, ru, all): recall of required roles (share of
+tasks where every required role was chosen; target >= 98%), the share of required roles
+chosen and average roles per task (target <= 2.5); then a confusion summary per role for
+the union, and the time to route a 1 MB task of three shapes: repeated prose, all-distinct
+words (the worst case for stemming) and one 1 MB "word".
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from pathlib import Path
 from consilium_cli.council.router import ROLES, Routing, lexicons, route
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT / "tests" / "data" / "routing_tasks.jsonl"
+DATA = ROOT / "tests" / "data"
 
 
 @dataclass
@@ -52,6 +54,26 @@ def load(path: Path) -> list[dict]:
             if line.strip()]
 
 
+def labelled_files() -> list[Path]:
+    """Every labelled routing set in tests/data, the original set first."""
+    return sorted(DATA.glob("routing_*.jsonl"), key=lambda p: (p.name != "routing_tasks.jsonl",
+                                                               p.name))
+
+
+def print_table(title: str, tallies: dict[str, Tally]) -> None:
+    print(title)
+    print(f"{'lang':<5} {'tasks':>5} {'recall':>8} {'roles found':>12} {'avg roles':>10}")
+    for lang, tally in tallies.items():
+        recall = tally.complete / tally.tasks if tally.tasks else 0.0
+        found = tally.found / tally.required if tally.required else 0.0
+        avg = tally.roles / tally.tasks if tally.tasks else 0.0
+        print(f"{lang:<5} {tally.tasks:>5} {recall:>8.1%} {found:>12.1%} {avg:>10.2f}")
+
+
+def new_tallies() -> dict[str, Tally]:
+    return {"en": Tally(), "ru": Tally(), "all": Tally()}
+
+
 def one_megabyte_task() -> str:
     words = ("the login form shows a stack trace when the password is wrong; "
              "пользователи видят ошибку при входе, проверь тесты и sitemap.xml ")
@@ -74,39 +96,43 @@ def time_route(task: str) -> tuple[float, float, Routing]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--data", type=Path, nargs="+", default=None,
+                        help="labelled files (default: every tests/data/routing_*.jsonl)")
     parser.add_argument("--misses", action="store_true", help="list tasks with a missed role")
     args = parser.parse_args()
+    files: list[Path] = args.data or labelled_files()
 
     lexicons()  # compile once, outside the timings
-    tallies = {"en": Tally(), "ru": Tally(), "all": Tally()}
+    tallies = new_tallies()
     stages: Counter[str] = Counter()
+    misses: list[tuple[str, dict, Routing]] = []
+    count = 0
     start = time.perf_counter()
-    rows = load(args.data)
-    misses: list[tuple[dict, Routing]] = []
-    for row in rows:
-        routing = route(row["task"], files=row.get("files", []))
-        stages[routing.stage + ("" if routing.confident else " (not confident)")] += 1
-        required, chosen = set(row["roles"]), set(routing.roles)
-        for key in (row["lang"], "all"):
-            tallies[key].add(required, chosen)
-        if not required <= chosen:
-            misses.append((row, routing))
-    per_task_ms = (time.perf_counter() - start) / max(len(rows), 1) * 1000
+    for path in files:
+        rows = load(path)
+        count += len(rows)
+        own = new_tallies()
+        for row in rows:
+            routing = route(row["task"], files=row.get("files", []))
+            stages[routing.stage + ("" if routing.confident else " (not confident)")] += 1
+            required, chosen = set(row["roles"]), set(routing.roles)
+            for key in (row["lang"], "all"):
+                tallies[key].add(required, chosen)
+                own[key].add(required, chosen)
+            if not required <= chosen:
+                misses.append((path.name, row, routing))
+        print_table(f"routing: {len(rows)} labelled tasks from {path.name}, stage 1 only", own)
+        print()
+    per_task_ms = (time.perf_counter() - start) / max(count, 1) * 1000
 
-    print(f"routing: {len(rows)} labelled tasks from {args.data.name}, stage 1 only")
-    print(f"{'lang':<5} {'tasks':>5} {'recall':>8} {'roles found':>12} {'avg roles':>10}")
-    for lang, tally in tallies.items():
-        recall = tally.complete / tally.tasks if tally.tasks else 0.0
-        found = tally.found / tally.required if tally.required else 0.0
-        avg = tally.roles / tally.tasks if tally.tasks else 0.0
-        print(f"{lang:<5} {tally.tasks:>5} {recall:>8.1%} {found:>12.1%} {avg:>10.2f}")
+    if len(files) > 1:
+        print_table(f"all {len(files)} files together: {count} tasks", tallies)
     print("targets: recall >= 98.0%, avg roles <= 2.50")
     print(f"\nconfusion (all): {'role':<10} {'missed':>7} {'extra':>6}")
     every = tallies["all"]
     for role in ROLES:
         print(f"{'':<17}{role:<10} {every.missed[role]:>7} {every.extra[role]:>6}")
-    print("\nstages: " + ", ".join(f"{name} {count}" for name, count in stages.items()))
+    print("\nstages: " + ", ".join(f"{stage} {n}" for stage, n in stages.items()))
     print(f"average time per labelled task: {per_task_ms:.2f} ms")
 
     for shape, task in (("prose", one_megabyte_task()), ("distinct words", distinct_words_task()),
@@ -116,8 +142,8 @@ def main() -> int:
               f"-> {', '.join(routing.roles)}")
 
     if args.misses:
-        for row, got in misses:
-            print(f"\nMISSED {sorted(set(row['roles']) - set(got.roles))}: {row['task']}")
+        for name, row, got in misses:
+            print(f"\nMISSED {sorted(set(row['roles']) - set(got.roles))} ({name}): {row['task']}")
             print(f"  chose {list(got.roles)}: {got.reasons}")
     return 0
 

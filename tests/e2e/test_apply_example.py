@@ -60,9 +60,15 @@ def test_no_terminal_and_no_policy_is_refused(scratch: Path) -> None:
     assert "no terminal" in result.stderr and "--approve" in result.stderr
 
 
-def test_task_without_plan_is_a_usage_error(scratch: Path) -> None:
-    result = invoke("apply", "make it faster")
+def test_no_task_and_no_plan_is_a_usage_error(scratch: Path) -> None:
+    result = invoke("apply")
     assert result.exit_code == 2 and "--plan" in result.stderr
+
+
+def test_task_and_plan_together_is_a_usage_error(scratch: Path, tmp_path: Path) -> None:
+    plan = write_plan(tmp_path / "p.json", [{"kind": "sysinfo"}])
+    result = invoke("apply", "make it faster", "--plan", str(plan))
+    assert result.exit_code == 2 and "not both" in result.stderr
 
 
 def test_invalid_plan_names_the_action_and_field(scratch: Path, tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ import pytest
 from consilium_cli.kb.indexer import IndexReport, collect, index_documents
 from consilium_cli.kb.locations import Source
 from consilium_cli.kb.retrieve import KnowledgeBase
-from consilium_cli.kb.store import Store, read_meta
+from consilium_cli.kb.store import KBIndexError, Store, read_meta
 from tests.support.kb_docs import FLAKY_QA, PASSWORDS_EN, sample_kb, write
 
 
@@ -154,4 +154,18 @@ def test_rebuild_on_request(indexed: tuple[Path, Path]) -> None:
     report = reindex(files, index, rebuild=True)
     assert report.rebuilt and report.rebuild_reason == "asked for"
     assert (report.added, report.changed, report.unchanged) == ([], [], 5)
+    assert ids(index, "flaky tests", role="qa")[0] == "qa/flaky#flaky"
+
+
+def test_a_damaged_index_is_reported_and_repaired_by_a_rebuild(
+        indexed: tuple[Path, Path]) -> None:
+    files, index = indexed
+    (index / "meta.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(KBIndexError) as info:
+        KnowledgeBase(index).status()
+    assert info.value.hint == "consilium kb index --rebuild"
+    with pytest.raises(KBIndexError):
+        reindex(files, index)
+    report = reindex(files, index, rebuild=True)
+    assert report.rebuilt and report.passages == 5
     assert ids(index, "flaky tests", role="qa")[0] == "qa/flaky#flaky"

@@ -161,7 +161,9 @@ def test_widen_uses_the_working_tree_only_when_it_matches() -> None:
     wide = widen(hunk, lines, 2, 2)
     assert (wide.new_start, wide.new_len) == (3, 7)
     assert [ln.text for ln in wide.lines if ln.kind == "context"] == list("cdeghi")
-    assert "    3   c" in render_hunk(wide)
+    shown = render_hunk(wide).splitlines()
+    assert shown[1:4] == ["        c", "        d", "        e"]
+    assert "    6 + F" in shown and "      - f" in shown
     stale = list("abcdeXghijk")
     assert widen(hunk, stale, 2, 2) is hunk
     assert widen(hunk, None, 2, 2) is hunk

@@ -141,3 +141,14 @@ def test_a_summarizer_cannot_drop_add_or_regrade_findings(diff_text: str) -> Non
     assert (f.title, f.severity, f.rank) == ("SQL injection", "high", 1)
     assert result.verdict.summary == "all good" and result.verdict.by == "director test"
     assert exit_code_for(result.findings, "high") == 1
+
+
+def test_director_off_means_no_summary(diff_text: str) -> None:
+    from dataclasses import replace
+
+    settings = Settings()
+    settings = replace(settings, director=replace(settings.director, mode="off"))
+    engine = ScriptedEngine(security_high)
+    result = review_diff(parse_diff(diff_text), engine, settings, root=None)
+    assert all(role_of(c[0]) != "summary" for c in engine.calls)
+    assert result.verdict.summary == "" and len(result.findings) == 1

@@ -1,4 +1,7 @@
-"""The routing targets on the labelled set (quality, not speed: bench/routing.py times it)."""
+"""The routing targets on the labelled sets (quality, not speed: bench/routing.py times it).
+
+routing_tasks.jsonl is the set the lexicons were first built on; routing_heldout_*.jsonl were
+written later, each before the router had seen it (bench/routing.py reports each file)."""
 
 from __future__ import annotations
 
@@ -11,17 +14,30 @@ import pytest
 from consilium_cli.council.roles import ROLES
 from consilium_cli.council.router import route
 
-DATA = Path(__file__).resolve().parent.parent / "data" / "routing_tasks.jsonl"
+DATA = Path(__file__).resolve().parent.parent / "data"
+ORIGINAL = DATA / "routing_tasks.jsonl"
+FILES = sorted(DATA.glob("routing_*.jsonl"))
 
 
-def _rows() -> list[dict]:
-    return [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines()
+def _rows(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
             if line.strip()]
 
 
-def test_the_labelled_set_is_well_formed() -> None:
-    rows = _rows()
-    assert len(rows) >= 80
+def _all_rows() -> list[dict]:
+    return [row for path in FILES for row in _rows(path)]
+
+
+def test_the_labelled_sets_are_there() -> None:
+    assert ORIGINAL in FILES
+    assert len(FILES) >= 3  # the original set and at least two held-out sets
+    assert len(_rows(ORIGINAL)) >= 80
+    assert len(_all_rows()) >= 400
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_each_labelled_set_is_well_formed(path: Path) -> None:
+    rows = _rows(path)
     languages = Counter(row["lang"] for row in rows)
     assert set(languages) == {"en", "ru"}
     assert abs(languages["en"] - languages["ru"]) <= len(rows) // 10
@@ -29,29 +45,33 @@ def test_the_labelled_set_is_well_formed() -> None:
         assert set(row) <= {"task", "lang", "roles", "files"}
         assert row["task"].strip()
         assert 1 <= len(row["roles"]) <= 3
+        assert len(set(row["roles"])) == len(row["roles"])
         assert set(row["roles"]) <= set(ROLES)
-        assert all(isinstance(path, str) for path in row.get("files", []))
+        assert all(isinstance(p, str) for p in row.get("files", []))
     for language in ("en", "ru"):
         covered = {role for row in rows if row["lang"] == language for role in row["roles"]}
-        assert covered == set(ROLES), language
-    assert sum(len(row["roles"]) >= 2 for row in rows) >= 40
-    assert sum(len(row["roles"]) == 3 for row in rows) >= 5
-    assert sum("files" in row for row in rows) >= 5
+        assert covered == set(ROLES), (path.name, language)
+    assert sum(len(row["roles"]) >= 2 for row in rows) >= len(rows) // 2
+    assert any(len(row["roles"]) == 3 for row in rows)
+    assert any("files" in row for row in rows)
 
 
-def test_the_labelled_set_has_mixed_language_tasks() -> None:
+def test_no_task_is_labelled_twice() -> None:
+    tasks = Counter(row["task"].strip().lower() for row in _all_rows())
+    assert [task for task, n in tasks.items() if n > 1] == []
+
+
+def test_the_labelled_sets_have_mixed_language_tasks() -> None:
     def has_latin_words(text: str) -> bool:
         return sum(word.isascii() and word.isalpha() and len(word) > 2
                    for word in text.split()) >= 2
 
-    mixed = [row for row in _rows()
+    mixed = [row for row in _all_rows()
              if has_latin_words(row["task"]) and any("а" <= c <= "я" for c in row["task"].lower())]
-    assert len(mixed) >= 8
+    assert len(mixed) >= 20
 
 
-@pytest.mark.parametrize("language", ["en", "ru", None])
-def test_routing_targets_hold_on_the_labelled_set(language: str | None) -> None:
-    rows = [row for row in _rows() if language is None or row["lang"] == language]
+def _figures(rows: list[dict]) -> tuple[float, float, list[tuple[str, list[str], tuple]]]:
     complete = chosen = 0
     misses = []
     for row in rows:
@@ -61,5 +81,19 @@ def test_routing_targets_hold_on_the_labelled_set(language: str | None) -> None:
             complete += 1
         else:
             misses.append((row["task"], row["roles"], routing.roles))
-    assert complete / len(rows) >= 0.98, misses
-    assert chosen / len(rows) <= 2.5
+    return complete / len(rows), chosen / len(rows), misses
+
+
+@pytest.mark.parametrize("language", ["en", "ru", None])
+def test_routing_targets_hold_on_all_labelled_sets(language: str | None) -> None:
+    """Every required role chosen in >= 98% of tasks, <= 2.5 roles per task on average."""
+    rows = [row for row in _all_rows() if language is None or row["lang"] == language]
+    recall, average, misses = _figures(rows)
+    assert recall >= 0.98, misses
+    assert average <= 2.5
+
+
+def test_routing_targets_hold_on_the_original_set() -> None:
+    recall, average, misses = _figures(_rows(ORIGINAL))
+    assert recall >= 0.98, misses
+    assert average <= 2.5

@@ -43,10 +43,15 @@ def check_citations(text: str, given: Sequence[Any]) -> tuple[Citation, ...]:
 
 def passages_for_roles(roles: Sequence[str], query: str, loaded: Any) -> dict[str, list[Any]]:
     """Each role's top passages for the task ({} for every role when there is no index)."""
-    from consilium_cli.kb.retrieve import retrieve_for_role
+    from consilium_cli.kb.retrieve import knowledge_base, retrieve_for_role
 
     k = loaded.settings.kb.top_k
-    return {role: retrieve_for_role(role, query, k, loaded) for role in roles}
+    try:
+        return {role: retrieve_for_role(role, query, k, loaded) for role in roles}
+    finally:
+        # The embedding model is only needed for the query; free it before the chat model
+        # loads, so a council does not hold both.
+        knowledge_base(loaded).close()
 
 
 def prompt_sections(passages: Mapping[str, Sequence[Any]]) -> dict[str, str]:

@@ -91,6 +91,7 @@ _UP, _LO = "[A-ZА-ЯЁ]", "[^\\W\\d_A-ZА-ЯЁ]"
 _CAMEL = re.compile(f"{_UP}+(?={_UP}{_LO})|{_UP}?{_LO}+|{_UP}+|\\d+")
 _CAMEL_HINT = re.compile("[a-zа-яё][A-ZА-ЯЁ]")  # cheap test before the word search
 _CAMEL_WORD = re.compile(f"\\b[^\\W_]*?(?:{_LO}{_UP}|{_UP}{_UP}{_LO})[^\\W_]*")
+_ACRONYM_PLURAL = re.compile(r"\b([A-Z]{2,})s\b")  # "JWTs", "CVEs": the stemmer keeps the "s"
 _CACHE_LIMIT = 200_000
 MAX_WORD_CHARS = 64  # longer "words" (hashes, base64, minified code) are no vocabulary
 MAX_DISTINCT_WORDS = 10_000  # distinct words of one text looked up (a 1 MB text stays fast)
@@ -156,13 +157,16 @@ def normalise(token: str) -> str:
 def tokenize(text: str) -> list[str]:
     """Normalised words, then the parts of each camelCase word ("UnicodeDecodeError" ->
     unicode, decode, error). Brand names stay whole ("SaaS", "OAuth" would split into
-    meaningless letters), and overlong "words" (hashes, base64) are dropped."""
+    meaningless letters), the plurals of acronyms add the acronym ("JWTs" -> jwts, jwt), and
+    overlong "words" (hashes, base64) are dropped."""
     out = [token for token in _TOKEN.findall(normalise(text)) if len(token) <= MAX_WORD_CHARS]
+    out.extend(match.group(1).lower() for match in _ACRONYM_PLURAL.finditer(text)
+               if len(match.group(1)) < MAX_WORD_CHARS)
     if not _CAMEL_HINT.search(text):
         return out
     for match in _CAMEL_WORD.finditer(text):
         word = match.group(0)
-        if len(word) <= MAX_WORD_CHARS:
+        if len(word) <= MAX_WORD_CHARS and not _ACRONYM_PLURAL.fullmatch(word):
             parts = _CAMEL.findall(word)
             if len(parts) > 1 and min(map(len, parts)) > 1:
                 out.extend(normalise(part) for part in parts)
@@ -214,8 +218,11 @@ def compile_lexicon(name: str, data: Mapping[str, Any]) -> Lexicon:
                 for key in keys:
                     if key.startswith("s:"):
                         # English Snowball turns a final "y" into "i" ("library" ->
-                        # "librari"), so the stem without it must start the word too.
-                        heads.add(key[2:-1] if key.endswith("i") else key[2:])
+                        # "librari") and restores an "e" ("proving" -> "prove"), so the
+                        # stem without that letter must start the word too.
+                        head = key[2:]
+                        heads.add(head[:-1] if head.endswith(("i", "e")) and len(head) > 2
+                                  else head)
                 prefixes.update(k[2:] for k in keys if k.startswith("p:"))
                 if len(keys) == 1:
                     words.setdefault(keys[0], []).append((target, weight, entry))
@@ -349,12 +356,14 @@ PATH_RULES: tuple[_PathRule, ...] = (
     # tests
     _PathRule("qa",
               names=_set("conftest.py", "pytest.ini", "tox.ini", "noxfile.py", ".coveragerc",
-                         "codecov.yml", "karma.conf.js"),
+                         "codecov.yml", "karma.conf.js", ".gitlab-ci.yml", ".travis.yml",
+                         "jenkinsfile", "azure-pipelines.yml", "bitbucket-pipelines.yml"),
               suffixes=("_test.py", "_test.go", "_spec.rb", ".test.js", ".test.ts",
                         ".test.tsx", ".test.jsx", ".spec.js", ".spec.ts", ".spec.tsx",
                         "test.java", "tests.cs"),
               dirs=_set("tests", "test", "__tests__", "spec", "specs", "e2e", "cypress",
-                        "playwright", "testing", "fixtures"),
+                        "playwright", "testing", "fixtures", "workflows", ".circleci",
+                        "__snapshots__", "testdata", "test_data", "benchmarks"),
               starts=("test_", "jest.config", "vitest.config", "playwright.config",
                       "cypress.config")),
     # authentication, secrets or crypto
@@ -369,7 +378,11 @@ PATH_RULES: tuple[_PathRule, ...] = (
                          "jwt", "oauth", "oidc", "saml", "sso", "csrf", "cors", "permission",
                          "permissions", "acl", "rbac", "sanitize", "sanitizer", "security",
                          "credentials", "keys", "vault", "mfa", "totp", "firewall", "policy",
-                         "policies")),
+                         "policies", "cert", "certs", "certificates", "ssl", "tls", "cipher",
+                         "hashing", "ratelimit", "throttle", "throttling", "captcha", "otp",
+                         "twofactor", "webhook", "webhooks", "upload", "uploads", "guard",
+                         "guards", "audit"),
+              starts=(".env",)),
     # user interface
     _PathRule("ux",
               suffixes=(".css", ".scss", ".sass", ".less", ".styl", ".vue", ".svelte",
@@ -378,7 +391,8 @@ PATH_RULES: tuple[_PathRule, ...] = (
                         ".svg"),
               dirs=_set("templates", "template", "components", "ui", "pages", "layouts",
                         "styles", "css", "scss", "i18n", "l10n", "locales", "locale",
-                        "translations", "theme", "themes", "widgets", "screens", "frontend"),
+                        "translations", "theme", "themes", "widgets", "screens", "frontend",
+                        "icons", "fonts", "images", "img", "emails", "stories"),
               words=_set("ui", "ux", "theme", "style", "styles", "layout", "button", "modal",
                          "form", "forms", "menu", "navbar", "sidebar", "dialog", "i18n",
                          "messages", "strings")),
@@ -402,11 +416,15 @@ PATH_RULES: tuple[_PathRule, ...] = (
                          "openapi.yaml", "openapi.json", "swagger.yaml", "swagger.json",
                          "tsconfig.json", "webpack.config.js", "vite.config.ts",
                          "vite.config.js", "workspace", "bazel", "build.bazel",
-                         "directory.build.props", "tox.ini"),
+                         "directory.build.props", "tox.ini", "nginx.conf", "httpd.conf",
+                         "caddyfile", "procfile", "serverless.yml", "vercel.json",
+                         "netlify.toml", "app.yaml"),
               suffixes=(".csproj", ".sln", ".tf", ".proto", ".gradle", ".cabal",
                         ".gemspec", ".nuspec"),
               dirs=_set("migrations", "migration", "alembic", "k8s", "kubernetes", "helm",
-                        "charts", "terraform", "deploy", "infra", "infrastructure"),
+                        "charts", "terraform", "deploy", "infra", "infrastructure", "ansible",
+                        "pulumi", "adr", "adrs", "decisions", "architecture", "nginx"),
+              words=_set("architecture", "adr", "rfc"),
               starts=("requirements", "constraints", "dockerfile", "docker-compose")),
 )
 

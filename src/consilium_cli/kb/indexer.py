@@ -15,12 +15,12 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from consilium_cli.council.roles import ROLES
 from consilium_cli.kb.ingest import Chunk, Document, LoadResult, discover, load_files
 from consilium_cli.kb.locations import Source
-from consilium_cli.kb.store import IndexMeta, Store, read_meta, write_meta
+from consilium_cli.kb.store import IndexMeta, KBIndexError, Store, read_meta, write_meta
 
 if TYPE_CHECKING:
     import numpy as np
@@ -29,7 +29,8 @@ if TYPE_CHECKING:
     from consilium_cli.llm.embed import EmbeddingChoice, LlamaEmbedder
 
 ProgressFn = Callable[[str, int, int], None]
-EMBED_BATCH = 32
+T = TypeVar("T")
+EMBED_BATCH = 8  # texts per progress step: embedding is the slow part of indexing
 # Above this share of changed rows the full-text indexes are rebuilt instead of merged.
 REBUILD_SHARE = 0.2
 
@@ -150,7 +151,7 @@ def index_documents(index_dir: Path, documents: Sequence[Document], *,
     report = IndexReport(embedding_model=embedder.name if embedder else None)
     scope = set(roles or ROLES)
     store = Store(index_dir)
-    meta = read_meta(index_dir)
+    meta = _readable(lambda: read_meta(index_dir), None, rebuild)
     dim = embedder.dim if embedder else None
     identity = embedder.identity if embedder else None
     indexed_identity = (meta.embedding or {}).get("identity") if meta else None
@@ -167,7 +168,7 @@ def index_documents(index_dir: Path, documents: Sequence[Document], *,
         scope = set(ROLES)
     report.rebuilt, report.rebuild_reason = bool(reason), reason
 
-    existing = store.existing()
+    existing = _readable(store.existing, {}, bool(reason))
     in_scope = {pid: row for pid, row in existing.items() if row["role"] in scope}
     wanted: dict[str, tuple[Document, Chunk]] = {}
     for document in documents:
@@ -219,6 +220,16 @@ def index_documents(index_dir: Path, documents: Sequence[Document], *,
     ))
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _readable(read: Callable[[], T], fallback: T, rebuilding: bool) -> T:
+    """`read()`, except that a damaged index does not stop the rebuild that repairs it."""
+    try:
+        return read()
+    except KBIndexError:
+        if not rebuilding:
+            raise
+        return fallback
 
 
 def _version_warnings(wanted: dict[str, tuple[Document, Chunk]],

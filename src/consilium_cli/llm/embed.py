@@ -49,13 +49,22 @@ DISABLED = ("off", "none")
 class EmbedConfig:
     """Sizes for llama.cpp, always explicit."""
 
-    max_tokens: int = 1024   # per text; a longer text is cut (its full text stays searchable)
-    n_batch: int = 2048      # tokens per llama_decode, several texts together
+    # Per text; a longer one is cut (its full text stays searchable). A passage is at most
+    # 1,500 characters: about 400 tokens of English, 600 of Russian.
+    max_tokens: int = 640
+    n_batch: int = 2048      # tokens per llama_decode at most, several texts together
     n_seq_max: int = 16      # texts per llama_decode
     n_threads: int = 0       # 0: the number of physical cores
+    # llama.cpp keeps a logits row (vocabulary-wide) for every token of a batch, even in
+    # embedding mode: the batch is kept small enough that this stays under the budget.
+    output_budget_mb: int = 256
 
     def threads(self) -> int:
         return self.n_threads or physical_cores()
+
+    def batch_tokens(self, n_vocab: int, max_tokens: int) -> int:
+        affordable = self.output_budget_mb * 2**20 // (4 * max(n_vocab, 1))
+        return max(max_tokens, min(self.n_batch, affordable))
 
 
 @dataclass(frozen=True)
@@ -132,8 +141,9 @@ class LlamaEmbedder:
                              hint="check the file with `consilium models verify embedding`")
         self._vocab = ll.llama_model_get_vocab(self._model)
         cfg = self.config
-        # An encoder sees a whole text at once, so a text never spans two ubatches.
-        n_tokens = max(cfg.n_batch, self.max_tokens)
+        # A whole text goes into one ubatch: an encoder must see it at once, and pooling
+        # reads the text's tokens from one evaluation.
+        n_tokens = cfg.batch_tokens(int(ll.llama_vocab_n_tokens(self._vocab)), self.max_tokens)
         with map_llama_errors("creating the embedding context"):
             cparams = ll.llama_context_default_params()
             cparams.n_ctx = n_tokens

@@ -242,15 +242,17 @@ def render_file_header(file: FileDiff) -> str:
 
 
 def render_hunk(hunk: Hunk) -> str:
-    """A hunk with new-side line numbers, the form agents cite lines from."""
+    """A hunk as agents see it: added lines carry their new-side number (what findings
+    cite); unchanged lines are unnumbered context, as numbers cost tokens on every line."""
     out = [clean(f"{hunk.header()} {hunk.section}".rstrip(), show=True)]
     for line in hunk.lines:
         text = clean(line.text, show=True)
-        if line.kind == "removed":
+        if line.kind == "added":
+            out.append(f"{line.new_no:>5} + {text}")
+        elif line.kind == "removed":
             out.append(f"      - {text}")
         else:
-            mark = "+" if line.kind == "added" else " "
-            out.append(f"{line.new_no:>5} {mark} {text}")
+            out.append(f"        {text}")
     return "\n".join(out) + "\n"
 
 

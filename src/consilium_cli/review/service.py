@@ -74,10 +74,10 @@ def review_diff(diff: Diff, engine: Engine, settings: Settings, *, root: Path | 
                 summarize: Summarizer | None = None, use_summary: bool = True,
                 ) -> ReviewResult:
     """Plan, run every agent on every group, merge, and summarise (the local model unless
-    another summarizer, e.g. the remote Director, is given)."""
+    another summarizer, e.g. the remote Director, is given; none with director.mode off)."""
     options = review_options(settings, engine)
     plan = make_plan(diff, engine, settings, root=root, agents=agents, options=options)
-    if summarize is None and use_summary:
+    if summarize is None and use_summary and settings.director.mode != "off":
         summarize = local_summarizer(engine, seed=options.seed)
     return run_review(engine, plan, options=options, summarize=summarize, cancel=cancel,
                       on_event=on_event)
