@@ -15,17 +15,18 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from consilium_cli.cli.ask_cmd import (
+from consilium_cli.cli.context import AppContext
+from consilium_cli.cli.options import (
     AgentsOpt,
+    CtxOpt,
     DirectorOpt,
     FileOpt,
     MaxTokOpt,
+    ModelOpt,
     NoFallbackOpt,
     RoundsOpt,
     SeedOpt,
 )
-from consilium_cli.cli.context import AppContext
-from consilium_cli.cli.options import CtxOpt, ModelOpt
 from consilium_cli.errors import DeclinedError, InterruptedByUser, NoTTYError, UsageError
 
 if TYPE_CHECKING:

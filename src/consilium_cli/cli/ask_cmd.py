@@ -14,24 +14,26 @@ from typing import Annotated, Any
 import typer
 
 from consilium_cli.cli.context import AppContext
-from consilium_cli.cli.options import CtxOpt, JsonOpt, ModelOpt, ThreadsOpt, model_flags
+from consilium_cli.cli.options import (
+    AgentsOpt,
+    AllOpt,
+    CtxOpt,
+    DirectorOpt,
+    FileOpt,
+    JsonOpt,
+    MaxTokOpt,
+    ModelOpt,
+    NoFallbackOpt,
+    RoundsOpt,
+    SeedOpt,
+    ThreadsOpt,
+    model_flags,
+)
 from consilium_cli.errors import ExitCode, ModelError, UsageError
 from consilium_cli.llm.engine import CancelToken
 
 TaskArg = Annotated[str, typer.Argument(help="What you want the council's advice on.")]
-FileOpt = Annotated[list[str] | None, typer.Option(
-    "--file", "-f", help="File or glob to give the council (repeatable).")]
 StdinOpt = Annotated[bool, typer.Option("--stdin", help="Also read text from standard input.")]
-AgentsOpt = Annotated[str | None, typer.Option(
-    "--agents", help="Comma-separated roles (dev,security,qa,architect,ux,seo).")]
-AllOpt = Annotated[bool, typer.Option("--all", help="All six roles.")]
-RoundsOpt = Annotated[int | None, typer.Option("--rounds", help="Debate rounds (1-3).")]
-MaxTokOpt = Annotated[int | None, typer.Option("--max-tokens", help="New tokens per answer.")]
-SeedOpt = Annotated[int | None, typer.Option("--seed", help="Sampling seed.")]
-DirectorOpt = Annotated[str | None, typer.Option(
-    "--director", help="Who decides: auto, remote, local or off.")]
-NoFallbackOpt = Annotated[bool, typer.Option(
-    "--no-fallback", help="A remote Director failure exits 4 instead of deciding locally.")]
 SavePlanOpt = Annotated[Path | None, typer.Option(
     "--save-plan", dir_okay=False,
     help="Turn the decision into an action plan (JSON) for `consilium apply --plan`.")]

@@ -12,7 +12,8 @@ from consilium_cli.cli.options import CtxOpt, JsonOpt, ModelOpt, model_flags
 
 def doctor(ctx: typer.Context, model: ModelOpt = None, ctx_size: CtxOpt = None,
            json_out: JsonOpt = False) -> None:
-    """Check the installation: Python, llama.cpp, CPU, model, memory, Director key, git."""
+    """Check the installation: Python, llama.cpp, CPU, model, memory, Director key,
+    knowledge index, git."""
     from consilium_cli.doctor import run_checks
 
     app_ctx: AppContext = ctx.obj

@@ -80,35 +80,32 @@ def main(
 
 
 def _register() -> None:
-    from consilium_cli.cli import ask_cmd, config_cmd, doctor_cmd, history_cmd, models_cmd
+    from consilium_cli.cli import (
+        apply_cmd,
+        ask_cmd,
+        config_cmd,
+        doctor_cmd,
+        history_cmd,
+        kb_cmd,
+        models_cmd,
+        redact_cmd,
+        review_cmd,
+        route_cmd,
+        undo_cmd,
+    )
 
     app.command("ask")(ask_cmd.ask)
-    app.add_typer(config_cmd.app, name="config")
-    app.add_typer(models_cmd.app, name="models")
-    app.add_typer(history_cmd.app, name="history")
-    app.command("doctor")(doctor_cmd.doctor)
-
-    from consilium_cli.cli import review_cmd
-
-    app.command("review")(review_cmd.review)
-
-    from consilium_cli.cli import route_cmd
-
-    app.command("route")(route_cmd.route)
-
-    from consilium_cli.cli import kb_cmd
-
-    app.add_typer(kb_cmd.app, name="kb")
-
-    from consilium_cli.cli import apply_cmd, undo_cmd
-
     app.command("apply")(apply_cmd.apply)
     app.command("undo")(undo_cmd.undo)
-    app.add_typer(undo_cmd.app, name="journal")
-
-    from consilium_cli.cli import redact_cmd
-
+    app.command("review")(review_cmd.review)
+    app.command("route")(route_cmd.route)
     app.command("redact")(redact_cmd.redact)
+    app.command("doctor")(doctor_cmd.doctor)
+    app.add_typer(kb_cmd.app, name="kb")
+    app.add_typer(history_cmd.app, name="history")
+    app.add_typer(undo_cmd.app, name="journal")
+    app.add_typer(models_cmd.app, name="models")
+    app.add_typer(config_cmd.app, name="config")
 
 
 _register()

@@ -13,6 +13,20 @@ ModelOpt = Annotated[str | None, typer.Option(
 CtxOpt = Annotated[int | None, typer.Option("--ctx", help="Context size in tokens.")]
 ThreadsOpt = Annotated[int | None, typer.Option("--threads", help="CPU threads (0 = auto).")]
 
+# The council's options, shared by `ask`, `apply "TASK"` and `route`.
+FileOpt = Annotated[list[str] | None, typer.Option(
+    "--file", "-f", help="File or glob to give the council (repeatable).")]
+AgentsOpt = Annotated[str | None, typer.Option(
+    "--agents", help="Comma-separated roles (dev,security,qa,architect,ux,seo).")]
+AllOpt = Annotated[bool, typer.Option("--all", help="All six roles.")]
+RoundsOpt = Annotated[int | None, typer.Option("--rounds", help="Debate rounds (1-3).")]
+MaxTokOpt = Annotated[int | None, typer.Option("--max-tokens", help="New tokens per answer.")]
+SeedOpt = Annotated[int | None, typer.Option("--seed", help="Sampling seed.")]
+DirectorOpt = Annotated[str | None, typer.Option(
+    "--director", help="Who decides: auto, remote, local or off.")]
+NoFallbackOpt = Annotated[bool, typer.Option(
+    "--no-fallback", help="A remote Director failure exits 4 instead of deciding locally.")]
+
 
 def looks_like_path(value: str) -> bool:
     return value.lower().endswith(".gguf") or "/" in value or "\\" in value or \

@@ -7,16 +7,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from consilium_cli.cli.context import AppContext
-from consilium_cli.cli.options import JsonOpt, ModelOpt, model_flags
+from consilium_cli.cli.options import AgentsOpt, AllOpt, JsonOpt, ModelOpt, model_flags
 
 if TYPE_CHECKING:
     from consilium_cli.council.router import Routing
 
 TaskArg = Annotated[str, typer.Argument(
     help="The task, in English or Russian (or a mix); `-` reads it from standard input.")]
-AgentsOpt = Annotated[str | None, typer.Option(
-    "--agents", help="Comma-separated roles to use instead of routing, e.g. dev,security.")]
-AllOpt = Annotated[bool, typer.Option("--all", help="Take all six roles.")]
 FileOpt = Annotated[list[str] | None, typer.Option(
     "--file", "-f", help="A file the task is about; its path is a routing signal. Repeatable.")]
 ClassifyOpt = Annotated[bool, typer.Option(
