@@ -41,9 +41,9 @@ def qwen15b_shape_q4km(log: Any = print) -> Path:
 
 
 def quantize(source: Path, target: Path) -> None:
-    from consilium_cli.llm.llamacpp import _llama
+    from consilium_cli.llm.native import llama
 
-    llama_cpp = _llama()  # routes llama.cpp's log away from stdout
+    llama_cpp = llama()  # routes llama.cpp's log away from stdout
     params = llama_cpp.llama_model_quantize_default_params()
     params.ftype = llama_cpp.LLAMA_FTYPE_MOSTLY_Q4_K_M
     params.nthread = os.cpu_count() or 2

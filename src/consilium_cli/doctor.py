@@ -40,12 +40,12 @@ def check_llama() -> Check:
 
 
 def check_cpu(loaded: LoadedSettings) -> Check:
-    from consilium_cli.llm.llamacpp import _llama, physical_cores
+    from consilium_cli.llm.native import llama, physical_cores
 
     cores = physical_cores()
     threads = loaded.settings.model.threads or cores
     try:
-        info = _llama().llama_print_system_info().decode("utf-8", "replace")
+        info = llama().llama_print_system_info().decode("utf-8", "replace")
     except ConsiliumError:
         info = ""
     features = [part.split("=")[0].strip() for part in info.split("|")

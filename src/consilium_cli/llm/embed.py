@@ -23,9 +23,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from consilium_cli.config import KBSettings
-from consilium_cli.errors import ConsiliumError, EngineError, ModelError, ModelInvalidError
+from consilium_cli.errors import ConsiliumError, EngineError, ModelInvalidError
 from consilium_cli.llm.gguf_file import GGUFInfo, read_gguf
-from consilium_cli.llm.llamacpp import _llama, llama_log_tail, map_llama_errors, physical_cores
+from consilium_cli.llm.native import (
+    NativeBatch,
+    NativeContext,
+    NativeModel,
+    log_tail,
+    map_llama_errors,
+    physical_cores,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -120,76 +127,53 @@ class LlamaEmbedder:
         self.profile = profile_for(self.gguf)
         trained = self.gguf.context_length or self.config.max_tokens
         self.max_tokens = max(8, min(self.config.max_tokens, trained))
-        self._ll = _llama()
-        self._model: Any = None
-        self._ctx: Any = None
-        self._batch: Any = None
-        self._load()
-
-    # -- native resources -------------------------------------------------------------
-
-    def _load(self) -> None:
-        ll = self._ll
-        path = self.gguf.path
-        with map_llama_errors("loading the embedding model"):
-            mparams = ll.llama_model_default_params()
-            mparams.n_gpu_layers = 0
-            mparams.use_mmap = True
-            self._model = ll.llama_model_load_from_file(str(path).encode("utf-8"), mparams)
-        if not self._model:
-            raise ModelError(f"llama.cpp could not load {path}:\n{llama_log_tail() or '(no log)'}",
-                             hint="check the file with `consilium models verify embedding`")
-        self._vocab = ll.llama_model_get_vocab(self._model)
-        cfg = self.config
+        self._model = NativeModel(self.gguf.path, verify_hint=(
+            "check the file with `consilium models verify embedding`"))
+        self._ll = self._model.ll
         # A whole text goes into one ubatch: an encoder must see it at once, and pooling
         # reads the text's tokens from one evaluation.
-        n_tokens = cfg.batch_tokens(int(ll.llama_vocab_n_tokens(self._vocab)), self.max_tokens)
-        with map_llama_errors("creating the embedding context"):
-            cparams = ll.llama_context_default_params()
-            cparams.n_ctx = n_tokens
-            cparams.n_batch = n_tokens
-            cparams.n_ubatch = n_tokens
-            cparams.n_seq_max = cfg.n_seq_max
-            cparams.n_threads = cfg.threads()
-            cparams.n_threads_batch = cfg.threads()
-            cparams.embeddings = True
-            cparams.pooling_type = self.profile.pooling
-            cparams.kv_unified = True
-            cparams.no_perf = True
-            cparams.flash_attn_type = ll.LLAMA_FLASH_ATTN_TYPE_DISABLED
-            self._ctx = ll.llama_init_from_model(self._model, cparams)
-        if not self._ctx:
-            self.close()
-            raise ModelError(f"llama.cpp could not create an embedding context for {path}:\n"
-                             f"{llama_log_tail() or '(no log)'}",
-                             hint="check the file with `consilium models verify embedding`")
-        self._n_tokens = n_tokens
-        self._mem = ll.llama_get_memory(self._ctx)
-        self._batch = ll.llama_batch_init(n_tokens, 0, 1)
+        self._n_tokens = self.config.batch_tokens(self._model.n_vocab, self.max_tokens)
+        try:
+            self._ctx = NativeContext(self._model, self._configure,
+                                      what="an embedding context",
+                                      hint="check the file with `consilium models verify "
+                                           "embedding`")
+        except BaseException:
+            self._model.close()
+            raise
+        self._mem = self._ctx.memory
+        self._batch = NativeBatch(self._ll, self._n_tokens)
+        ll = self._ll
         out_width = getattr(ll, "llama_model_n_embd_out", None)
-        width = (int(out_width(self._model)) if out_width else 0) or \
-            int(ll.llama_model_n_embd(self._model))
+        width = (int(out_width(self._model.ptr)) if out_width else 0) or \
+            int(ll.llama_model_n_embd(self._model.ptr))
         self.native_dim = width
         dims = self.profile.dims
         self.dim = dims if dims and dims < width else width
         self._end = self._end_token()
 
+    def _configure(self, params: Any) -> None:
+        cfg = self.config
+        params.n_ctx = self._n_tokens
+        params.n_batch = self._n_tokens
+        params.n_ubatch = self._n_tokens
+        params.n_seq_max = cfg.n_seq_max
+        params.n_threads = cfg.threads()
+        params.n_threads_batch = cfg.threads()
+        params.embeddings = True
+        params.pooling_type = self.profile.pooling
+        params.kv_unified = True
+        params.flash_attn_type = self._ll.LLAMA_FLASH_ATTN_TYPE_DISABLED
+
     def close(self) -> None:
-        ll = getattr(self, "_ll", None)
-        if ll is None:
+        if getattr(self, "_ll", None) is None:
             return
-        if self._batch is not None:
-            ll.llama_batch_free(self._batch)
-            self._batch = None
-        if self._ctx:
-            ll.llama_free(self._ctx)
-            self._ctx = None
-        if self._model:
-            ll.llama_model_free(self._model)
-            self._model = None
+        for resource in (self._batch, self._ctx, self._model):
+            resource.close()
 
     def __del__(self) -> None:
-        self.close()
+        if hasattr(self, "_batch"):
+            self.close()
 
     def __enter__(self) -> LlamaEmbedder:
         return self
@@ -210,31 +194,21 @@ class LlamaEmbedder:
     # -- tokens -----------------------------------------------------------------------
 
     def _tokenize(self, text: str, *, special: bool = False) -> list[int]:
-        data = text.encode("utf-8")
-        capacity = len(data) + 16
-        buf = (self._ll.llama_token * capacity)()
-        n = self._ll.llama_tokenize(self._vocab, data, len(data), buf, capacity, not special,
-                                    special)
-        if n < 0:
-            capacity = -n
-            buf = (self._ll.llama_token * capacity)()
-            n = self._ll.llama_tokenize(self._vocab, data, len(data), buf, capacity,
-                                        not special, special)
-        return list(buf[:n])
+        return self._model.tokenize(text, add_special=not special, parse_special=special)
 
     def _end_token(self) -> int:
         """Qwen's embedding models end a text with <|endoftext|>; others with their EOS."""
         tokens = self._tokenize("<|endoftext|>", special=True)
         if len(tokens) == 1:
             return tokens[0]
-        return int(self._ll.llama_vocab_eos(self._vocab))
+        return int(self._ll.llama_vocab_eos(self._model.vocab))
 
     def _prepare(self, text: str) -> list[int]:
         tokens = self._tokenize(text)
         ll = self._ll
         # A trailing special token the model adds (SEP, EOS) survives truncation.
-        keeps_tail = bool(ll.llama_vocab_get_add_eos(self._vocab) or
-                          ll.llama_vocab_get_add_sep(self._vocab))
+        keeps_tail = bool(ll.llama_vocab_get_add_eos(self._model.vocab) or
+                          ll.llama_vocab_get_add_sep(self._model.vocab))
         room = self.max_tokens - (1 if self.profile.append_end else 0)
         if len(tokens) > room:
             tokens = tokens[: room - 1] + tokens[-1:] if keeps_tail else tokens[:room]
@@ -285,27 +259,19 @@ class LlamaEmbedder:
         import numpy as np
 
         ll = self._ll
-        batch = self._batch
-        n = 0
-        for seq_id, tokens in enumerate(group):
-            for pos, token in enumerate(tokens):
-                batch.token[n] = token
-                batch.pos[n] = pos
-                batch.n_seq_id[n] = 1
-                batch.seq_id[n][0] = seq_id
-                batch.logits[n] = True
-                n += 1
-        batch.n_tokens = n
+        batch = self._batch.fill([(token, pos, seq_id, True)
+                                  for seq_id, tokens in enumerate(group)
+                                  for pos, token in enumerate(tokens)])
         with map_llama_errors("embedding texts"):
             if self._mem:
                 ll.llama_memory_clear(self._mem, True)
-            rc = ll.llama_decode(self._ctx, batch)
+            rc = ll.llama_decode(self._ctx.ptr, batch)
             if rc != 0:
                 raise EngineError(f"llama.cpp failed to embed (llama_decode returned {rc}):\n"
-                                  f"{llama_log_tail()}")
+                                  f"{log_tail()}")
             rows = np.empty((len(group), self.dim), dtype=np.float32)
             for seq_id in range(len(group)):
-                pointer = ll.llama_get_embeddings_seq(self._ctx, seq_id)
+                pointer = ll.llama_get_embeddings_seq(self._ctx.ptr, seq_id)
                 if not pointer:
                     raise EngineError("llama.cpp returned no pooled embedding",
                                       hint="the model may not support embeddings")

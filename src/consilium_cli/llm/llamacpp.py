@@ -18,19 +18,15 @@ One `stream()` call runs a batch of chat requests:
 from __future__ import annotations
 
 import codecs
-import ctypes
-import os
 import re
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from consilium_cli.errors import ConsiliumError, EngineError, ModelError, UsageError
+from consilium_cli.errors import EngineError, ModelError, UsageError
 from consilium_cli.llm.chat_template import render_chat
 from consilium_cli.llm.engine import (
     BatchStats,
@@ -46,80 +42,20 @@ from consilium_cli.llm.engine import (
     TextDelta,
 )
 from consilium_cli.llm.gguf_file import GGUFInfo, read_gguf
+from consilium_cli.llm.native import (
+    NativeBatch,
+    NativeContext,
+    NativeModel,
+    log_tail,
+    map_llama_errors,
+    physical_cores,
+)
 
 if TYPE_CHECKING:
-    from types import ModuleType
-
-_INSTALL_HINT = ("pip install llama-cpp-python  (it builds llama.cpp from source: "
-                 "cmake and a C++ compiler are needed)")
-_log_tail: deque[str] = deque(maxlen=20)
-_log_callback: Any = None
-_backend_lock = threading.Lock()
-
+    pass
 
 class ContextOverflowError(UsageError):
     """The prompts and answers do not fit in the context."""
-
-
-def _llama() -> ModuleType:
-    """Import llama_cpp (lazily) and route its log into a buffer instead of stderr."""
-    global _log_callback
-    try:
-        import llama_cpp
-    except ImportError as exc:
-        raise ModelError(f"llama-cpp-python is not installed ({exc})", hint=_INSTALL_HINT) from exc
-    except OSError as exc:
-        raise ModelError(f"the llama.cpp library failed to load: {exc}",
-                         hint=f"reinstall it: {_INSTALL_HINT}") from exc
-    with _backend_lock:
-        if _log_callback is None:
-            # ctypes needs a live reference to the callback for as long as llama.cpp logs.
-            _log_callback = llama_cpp.llama_log_callback(_on_log)
-            llama_cpp.llama_log_set(_log_callback, ctypes.c_void_p(0))
-            llama_cpp.llama_backend_init()
-    return llama_cpp
-
-
-def _on_log(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
-    line = text.decode("utf-8", errors="replace").rstrip()
-    if line:
-        _log_tail.append(line)
-
-
-def llama_log_tail() -> str:
-    """llama.cpp's last log lines (shown when loading fails)."""
-    return "\n".join(_log_tail)
-
-
-@contextmanager
-def map_llama_errors(what: str) -> Iterator[None]:
-    """Translate llama_cpp's and ctypes' exceptions into consilium errors."""
-    try:
-        yield
-    except ConsiliumError:
-        raise
-    except (OSError, ValueError, RuntimeError, ctypes.ArgumentError) as exc:
-        raise EngineError(f"llama.cpp failed while {what}: {exc}",
-                          hint="run `consilium doctor` to check the installation") from exc
-
-
-def physical_cores() -> int:
-    """Physical CPU cores (llama.cpp is slower on hyper-threads), at least 1."""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            pairs = set()
-            physical = core = ""
-            for line in handle:
-                if line.startswith("physical id"):
-                    physical = line.split(":", 1)[1].strip()
-                elif line.startswith("core id"):
-                    core = line.split(":", 1)[1].strip()
-                    pairs.add((physical, core))
-            if pairs:
-                return len(pairs)
-    except OSError:
-        pass
-    return os.cpu_count() or 1
 
 
 @dataclass(frozen=True)
@@ -169,80 +105,51 @@ class LlamaCppEngine(Engine):
                 f"context size {self.config.n_ctx} is larger than the model supports ({trained})",
                 hint=f"use --ctx {trained} or less",
             )
-        self._ll = _llama()
-        self._model: Any = None
-        self._ctx: Any = None
-        self._batch: Any = None
+        self._model = NativeModel(self.gguf.path, verify_hint=(
+            "check the file with `consilium models verify NAME`, or pull it again"))
+        self._ll = self._model.ll
         self._samplers: list[Any] = []
         self._cached: list[int] = []
         self._abort = False
-        self._abort_cb: Any = None
-        self._load()
+        # ctypes must keep the callback alive as long as the context can call it.
+        self._abort_cb = self._ll.ggml_abort_callback(lambda _data: self._abort)
+        try:
+            self._ctx = NativeContext(self._model, self._configure, what=(
+                f"a {self.config.n_ctx}-token context"),
+                hint="lower --ctx (memory) or check the model file")
+        except BaseException:
+            self._model.close()
+            raise
+        self._mem = self._ctx.memory
+        self._batch = NativeBatch(self._ll, max(self.config.n_batch, self.config.n_seq_max))
+        self._eos_text = self._model.piece(self._ll.llama_vocab_eos(self._model.vocab),
+                                           special=True)
+        self._bos_text = self._model.piece(self._ll.llama_vocab_bos(self._model.vocab),
+                                           special=True)
 
-    # -- native resources -------------------------------------------------------------
-
-    def _load(self) -> None:
-        ll = self._ll
-        path = self.gguf.path
-        _log_tail.clear()
-        with map_llama_errors("loading the model"):
-            mparams = ll.llama_model_default_params()
-            mparams.n_gpu_layers = 0
-            mparams.use_mmap = True
-            self._model = ll.llama_model_load_from_file(str(path).encode("utf-8"), mparams)
-        if not self._model:
-            raise ModelError(
-                f"llama.cpp could not load {path}:\n{llama_log_tail() or '(no log)'}",
-                hint="check the file with `consilium models verify NAME`, or pull it again",
-            )
-        self._vocab = ll.llama_model_get_vocab(self._model)
+    def _configure(self, params: Any) -> None:
         cfg = self.config
-        with map_llama_errors("creating the context"):
-            cparams = ll.llama_context_default_params()
-            cparams.n_ctx = cfg.n_ctx
-            cparams.n_batch = cfg.n_batch
-            cparams.n_ubatch = cfg.n_batch
-            cparams.n_seq_max = cfg.n_seq_max
-            cparams.n_threads = cfg.threads()
-            cparams.n_threads_batch = cfg.threads()
-            cparams.kv_unified = True
-            cparams.no_perf = True
-            cparams.flash_attn_type = (ll.LLAMA_FLASH_ATTN_TYPE_ENABLED if cfg.flash_attn
-                                       else ll.LLAMA_FLASH_ATTN_TYPE_DISABLED)
-            self._abort_cb = ll.ggml_abort_callback(lambda _data: self._abort)
-            cparams.abort_callback = self._abort_cb
-            self._ctx = ll.llama_init_from_model(self._model, cparams)
-        if not self._ctx:
-            self.close()
-            raise ModelError(
-                f"llama.cpp could not create a {cfg.n_ctx}-token context for {path}:\n"
-                f"{llama_log_tail() or '(no log)'}",
-                hint="lower --ctx (memory) or check the model file",
-            )
-        self._mem = ll.llama_get_memory(self._ctx)
-        self._batch = ll.llama_batch_init(max(cfg.n_batch, cfg.n_seq_max), 0, 1)
-        self._eos_text = self._piece(ll.llama_vocab_eos(self._vocab), special=True)
-        self._bos_text = self._piece(ll.llama_vocab_bos(self._vocab), special=True)
+        params.n_ctx = cfg.n_ctx
+        params.n_batch = cfg.n_batch
+        params.n_ubatch = cfg.n_batch
+        params.n_seq_max = cfg.n_seq_max
+        params.n_threads = cfg.threads()
+        params.n_threads_batch = cfg.threads()
+        params.kv_unified = True
+        params.flash_attn_type = (self._ll.LLAMA_FLASH_ATTN_TYPE_ENABLED if cfg.flash_attn
+                                  else self._ll.LLAMA_FLASH_ATTN_TYPE_DISABLED)
+        params.abort_callback = self._abort_cb
 
     def close(self) -> None:
-        ll = getattr(self, "_ll", None)
-        if ll is None:
+        if getattr(self, "_ll", None) is None:
             return
-        for sampler in self._samplers:
-            ll.llama_sampler_free(sampler)
-        self._samplers = []
-        if self._batch is not None:
-            ll.llama_batch_free(self._batch)
-            self._batch = None
-        if self._ctx:
-            ll.llama_free(self._ctx)
-            self._ctx = None
-        if self._model:
-            ll.llama_model_free(self._model)
-            self._model = None
+        self._free_samplers()
+        for resource in (self._batch, self._ctx, self._model):
+            resource.close()
 
     def __del__(self) -> None:
-        self.close()
+        if hasattr(self, "_batch"):
+            self.close()
 
     # -- model facts ------------------------------------------------------------------
 
@@ -254,27 +161,10 @@ class LlamaCppEngine(Engine):
                          n_ctx=self.config.n_ctx, file_type=g.file_type, size_bytes=g.size)
 
     def tokenize(self, text: str, *, special: bool = True) -> list[int]:
-        data = text.encode("utf-8")
-        capacity = len(data) + 16
-        buf = (self._ll.llama_token * capacity)()
-        n = self._ll.llama_tokenize(self._vocab, data, len(data), buf, capacity, False, special)
-        if n < 0:
-            capacity = -n
-            buf = (self._ll.llama_token * capacity)()
-            n = self._ll.llama_tokenize(self._vocab, data, len(data), buf, capacity, False,
-                                        special)
-        return list(buf[:n])
+        return self._model.tokenize(text, parse_special=special)
 
     def count_tokens(self, text: str) -> int:
         return len(self.tokenize(text, special=False))
-
-    def _piece(self, token: int, *, special: bool = False) -> bytes:
-        buf = ctypes.create_string_buffer(64)
-        n = self._ll.llama_token_to_piece(self._vocab, token, buf, 64, 0, special)
-        if n < 0:
-            buf = ctypes.create_string_buffer(-n)
-            n = self._ll.llama_token_to_piece(self._vocab, token, buf, -n, 0, special)
-        return buf.raw[:n]
 
     def render(self, request: GenerationRequest) -> str:
         template = self.gguf.chat_template
@@ -296,10 +186,10 @@ class LlamaCppEngine(Engine):
         self._samplers.append(chain)
         if params.json_schema is not None:
             grammar = schema_grammar(params.json_schema)
-            sampler = ll.llama_sampler_init_grammar(self._vocab, grammar.encode("utf-8"),
+            sampler = ll.llama_sampler_init_grammar(self._model.vocab, grammar.encode("utf-8"),
                                                     b"root")
             if not sampler:
-                raise EngineError(f"llama.cpp rejected the JSON grammar:\n{llama_log_tail()}")
+                raise EngineError(f"llama.cpp rejected the JSON grammar:\n{log_tail()}")
             ll.llama_sampler_chain_add(chain, sampler)
         if params.temperature <= 0:
             ll.llama_sampler_chain_add(chain, ll.llama_sampler_init_greedy())
@@ -322,16 +212,9 @@ class LlamaCppEngine(Engine):
 
     def _decode(self, entries: Sequence[tuple[int, int, int, bool]]) -> float:
         """Evaluate (token, pos, seq_id, wants_logits) entries; return seconds spent."""
-        batch = self._batch
-        for i, (token, pos, seq_id, logits) in enumerate(entries):
-            batch.token[i] = token
-            batch.pos[i] = pos
-            batch.n_seq_id[i] = 1
-            batch.seq_id[i][0] = seq_id
-            batch.logits[i] = logits
-        batch.n_tokens = len(entries)
+        batch = self._batch.fill(entries)
         start = time.perf_counter()
-        rc = self._ll.llama_decode(self._ctx, batch)
+        rc = self._ll.llama_decode(self._ctx.ptr, batch)
         elapsed = time.perf_counter() - start
         if rc == 2:
             raise _Aborted
@@ -339,7 +222,7 @@ class LlamaCppEngine(Engine):
             self._reset_cache()
             detail = ("no free KV slot: the context is full" if rc == 1 else
                       f"llama_decode returned {rc}")
-            raise EngineError(f"llama.cpp failed to decode: {detail}\n{llama_log_tail()}",
+            raise EngineError(f"llama.cpp failed to decode: {detail}\n{log_tail()}",
                               hint="raise --ctx or lower --max-tokens")
         return elapsed
 
@@ -429,18 +312,18 @@ class LlamaCppEngine(Engine):
         return spent + self._evaluate_own_parts(seqs, prompts, shared, on_last)
 
     def _sample_first(self, seq: _Sequence, batch_index: int) -> None:
-        seq.pending = self._ll.llama_sampler_sample(seq.sampler, self._ctx, batch_index)
+        seq.pending = self._ll.llama_sampler_sample(seq.sampler, self._ctx.ptr, batch_index)
 
     def next_token_logits(self, requests: Sequence[GenerationRequest]) -> list[Any]:
         """The logits after each request's prompt, from the same batched prefill path
         that `stream()` uses (numpy arrays of vocabulary size)."""
         import numpy as np
 
-        n_vocab = self._ll.llama_vocab_n_tokens(self._vocab)
+        n_vocab = self._ll.llama_vocab_n_tokens(self._model.vocab)
         found: dict[int, Any] = {}
 
         def grab(seq: _Sequence, batch_index: int) -> None:
-            pointer = self._ll.llama_get_logits_ith(self._ctx, batch_index)
+            pointer = self._ll.llama_get_logits_ith(self._ctx.ptr, batch_index)
             found[seq.index] = np.ctypeslib.as_array(pointer, shape=(n_vocab,)).copy()
 
         try:
@@ -485,7 +368,7 @@ class LlamaCppEngine(Engine):
             steps += 1
             for batch_index, seq in enumerate(live):
                 seq.pos += 1
-                token = ll.llama_sampler_sample(seq.sampler, self._ctx, batch_index)
+                token = ll.llama_sampler_sample(seq.sampler, self._ctx.ptr, batch_index)
                 yield from self._accept(seq, token)
         end = time.perf_counter()
         yield BatchStats(
@@ -525,11 +408,11 @@ class LlamaCppEngine(Engine):
 
     def _accept(self, seq: _Sequence, token: int) -> Iterator[EngineEvent]:
         """Take a sampled token: finish, or stream its text and schedule it for decoding."""
-        if self._ll.llama_vocab_is_eog(self._vocab, token):
+        if self._ll.llama_vocab_is_eog(self._model.vocab, token):
             yield from self._finish(seq, "eos")
             return
         seq.generated += 1
-        seq.text += seq.decoder.decode(self._piece(token))
+        seq.text += seq.decoder.decode(self._model.piece(token))
         stop_at = _find_stop(seq.text, seq.params.stop)
         if stop_at is not None:
             seq.text = seq.text[:stop_at]
