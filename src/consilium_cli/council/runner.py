@@ -73,11 +73,8 @@ def choose_director(loaded: LoadedSettings, engine: Engine, compact: Callable[[s
     local = LocalDirector(engine, compact, seed=request.seed)
     if director.mode == "local":
         return local
-    config = RemoteConfig(model=director.model, api_key=director.api_key,
-                          base_url=director.base_url, timeout_s=director.timeout_s,
-                          deadline_s=director.deadline_s, max_retries=director.max_retries)
     return RemoteDirector(
-        config, context_summary=context.summary_text(),
+        RemoteConfig.from_settings(director), context_summary=context.summary_text(),
         repo_root=Path(context.repo.root) if context.repo else request.cwd,
         max_payload_tokens=director.max_payload_tokens,
         fallback=None if request.no_fallback else local,

@@ -37,9 +37,6 @@ class SamplingParams:
 class GenerationRequest:
     messages: tuple[ChatMessage, ...]
     params: SamplingParams = field(default_factory=SamplingParams)
-    # Text appended after the chat template's assistant header (e.g. to start a JSON
-    # object); it is part of the prompt, not of the returned text.
-    assistant_prefix: str = ""
 
 
 FinishReason = Literal["stop", "length", "eos", "cancelled"]

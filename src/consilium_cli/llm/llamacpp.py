@@ -171,10 +171,9 @@ class LlamaCppEngine(Engine):
         if not template:
             raise ModelError(f"{self.gguf.path} has no chat template in its metadata",
                              hint="use an instruct model: `consilium models pull default`")
-        prompt = render_chat(template, request.messages,
-                             bos_token=self._bos_text.decode("utf-8", "replace"),
-                             eos_token=self._eos_text.decode("utf-8", "replace"))
-        return prompt + request.assistant_prefix
+        return render_chat(template, request.messages,
+                           bos_token=self._bos_text.decode("utf-8", "replace"),
+                           eos_token=self._eos_text.decode("utf-8", "replace"))
 
     # -- sampling ---------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
+from consilium_cli.config import DirectorSettings
 from consilium_cli.errors import ConsiliumError, UsageError
 from consilium_cli.llm.engine import CancelToken
 
@@ -36,6 +37,12 @@ class RemoteConfig:
     @property
     def endpoint(self) -> str:
         return (self.base_url or DEFAULT_BASE_URL).rstrip("/")
+
+    @classmethod
+    def from_settings(cls, director: DirectorSettings) -> RemoteConfig:
+        return cls(model=director.model, api_key=director.api_key,
+                   base_url=director.base_url, timeout_s=director.timeout_s,
+                   deadline_s=director.deadline_s, max_retries=director.max_retries)
 
 
 @dataclass(frozen=True)
