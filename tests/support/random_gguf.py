@@ -46,7 +46,7 @@ QWEN25_15B = Shape(n_layer=28, n_embd=1536, n_head=12, n_head_kv=2, n_ff=8960,
                    n_vocab=151936)
 
 
-def _bytes_to_unicode() -> dict[int, str]:
+def bytes_to_unicode() -> dict[int, str]:
     """GPT-2's reversible map from bytes to printable characters."""
     keep = list(range(ord("!"), ord("~") + 1)) + list(range(0xA1, 0xAD)) + \
         list(range(0xAE, 0x100))
@@ -61,7 +61,7 @@ def _bytes_to_unicode() -> dict[int, str]:
 
 
 def _vocab(n_vocab: int) -> tuple[list[str], list[int], list[str]]:
-    byte_chars = _bytes_to_unicode()
+    byte_chars = bytes_to_unicode()
     tokens = [byte_chars[b] for b in range(256)]
     merges: list[str] = []
     # A few real merges so the BPE has work to do (llama.cpp refuses zero merges).
@@ -78,10 +78,17 @@ def _vocab(n_vocab: int) -> tuple[list[str], list[int], list[str]]:
     return tokens, types, merges
 
 
+Vocab = tuple[list[str], list[int], list[str]]
+
+
 def write_random_qwen2(path: Path, shape: Shape = TINY, *, seed: int = 0,
                        dtype: str = "f32", name: str = "random-qwen2",
-                       chat_template: str | None = CHATML) -> Path:
-    """Write a random-weight qwen2 GGUF at `path` (dtype "f32" or "f16")."""
+                       chat_template: str | None = CHATML, vocab: Vocab | None = None) -> Path:
+    """Write a random-weight qwen2 GGUF at `path` (dtype "f32" or "f16").
+
+    `vocab` is (tokens, token types, merges) ending with SPECIALS; by default a byte-level
+    vocabulary of `shape.n_vocab` tokens.
+    """
     import gguf
 
     rng = np.random.default_rng(seed)
@@ -102,7 +109,7 @@ def write_random_qwen2(path: Path, shape: Shape = TINY, *, seed: int = 0,
     writer.add_file_type(gguf.LlamaFileType.MOSTLY_F16 if dtype == "f16"
                          else gguf.LlamaFileType.ALL_F32)
 
-    tokens, types, merges = _vocab(shape.n_vocab)
+    tokens, types, merges = vocab or _vocab(shape.n_vocab)
     writer.add_tokenizer_model("gpt2")
     writer.add_tokenizer_pre("qwen2")
     writer.add_token_list(tokens)

@@ -79,19 +79,29 @@ def render_rounds(transcript: Transcript, upto: int, compact: Callable[[str], st
 
 def role_instruction(role: str, round_no: int, config: DebateConfig,
                      passages: str = "") -> str:
+    """The part of the prompt that only this agent sees: in round 1 its whole role prompt
+    (and its knowledge passages), in later rounds one short line."""
     prompts = council_prompts()
-    template = prompts.round1 if round_no == 1 else prompts.round2
-    text = template.format(role_prompt=get_role(role).debate, words=config.words, round=round_no)
+    if round_no > 1:
+        return prompts.round2_role.format(title=get_role(role).title)
+    text = prompts.round1.format(role_prompt=get_role(role).debate, words=config.words)
     return f"{passages}\n\n{text}" if passages else text
+
+
+def later_round_preamble(previous: str, round_no: int, config: DebateConfig) -> str:
+    """The shared part of a later round: the earlier rounds, then the round's instruction."""
+    instruction = council_prompts().round2.format(round=round_no, words=config.words)
+    return f"{previous}\n\n{instruction}"
 
 
 def build_requests(system: ChatMessage, roles: Sequence[str], round_no: int,
                    config: DebateConfig, previous: str = "",
                    passages: Mapping[str, str] | None = None) -> list[GenerationRequest]:
+    shared = later_round_preamble(previous, round_no, config) if round_no > 1 else ""
     requests = []
     for offset, role in enumerate(roles):
         instruction = role_instruction(role, round_no, config, (passages or {}).get(role, ""))
-        user = f"{previous}\n\n{instruction}" if previous else instruction
+        user = f"{shared}\n\n{instruction}" if shared else instruction
         requests.append(GenerationRequest(
             messages=(system, ChatMessage("user", user)),
             params=config.params(offset + 100 * round_no)))

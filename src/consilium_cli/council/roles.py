@@ -31,6 +31,7 @@ class CouncilPrompts:
     system: str
     round1: str
     round2: str
+    round2_role: str
     transcript_header: str
     director: str
 
@@ -56,7 +57,8 @@ def get_role(name: str) -> Role:
 def council_prompts() -> CouncilPrompts:
     data = _load("council")
     return CouncilPrompts(**{key: str(data[key]).strip() for key in
-                             ("system", "round1", "round2", "transcript_header", "director")})
+                             ("system", "round1", "round2", "round2_role", "transcript_header",
+                              "director")})
 
 
 def parse_roles(value: str | None) -> list[str] | None:

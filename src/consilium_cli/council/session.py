@@ -34,9 +34,9 @@ def plan_budget(engine: Engine, roles: Sequence[str], config: DebateConfig,
     own instruction and answer. Later rounds add the earlier rounds' answers to the shared
     part; the Director adds all of them plus its own answer.
     """
-    probe = build_requests(system_message(""), roles, max(config.rounds, 2), config,
-                           passages=passages)
-    role_tokens = max(engine.count_tokens(r.messages[-1].content) for r in probe)
+    probe = build_requests(system_message(""), roles, 1, config, passages=passages)
+    # Later rounds add a shared instruction and a shorter role line: round 1 is the most.
+    role_tokens = max(engine.count_tokens(r.messages[-1].content) for r in probe) + 64
     transcript_round = len(roles) * (config.max_tokens + 16) + 16
     phases = [len(roles) * (role_tokens + config.max_tokens)]
     for round_no in range(2, config.rounds + 1):
