@@ -172,7 +172,10 @@ def main() -> None:
     total_s = council_s
     for _ in range(2, args.rounds + 1):
         # Later rounds reuse the cached shared prefix: no reset between rounds.
-        followup, transcript = round_two(requests, texts, args.new_tokens)
+        # A random model's answers are degenerate (often empty once detokenised); the
+        # transcript stands in for real answers of `new_tokens` tokens each.
+        answers = [text_of(engine, args.new_tokens, 100 + i) for i in range(args.agents)]
+        followup, transcript = round_two(requests, answers, args.new_tokens)
         transcript_tokens = engine.count_tokens(transcript)
         from consilium_cli.llm.engine import BatchStats, Finished
 

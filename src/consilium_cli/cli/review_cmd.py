@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from consilium_cli.cli.context import AppContext
-from consilium_cli.cli.options import CtxOpt, JsonOpt, ModelOpt, model_flags
+from consilium_cli.cli.options import (
+    CtxOpt,
+    DirectorOpt,
+    JsonOpt,
+    ModelOpt,
+    NoFallbackOpt,
+    model_flags,
+)
 from consilium_cli.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
@@ -46,6 +53,8 @@ def review(
     model: ModelOpt = None,
     ctx_size: CtxOpt = None,
     agents: AgentsOpt = None,
+    director: DirectorOpt = None,
+    no_fallback: NoFallbackOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Review a diff with the council: `git diff | consilium review`."""
@@ -59,6 +68,7 @@ def review(
     out_format = _format(fmt, json_out)
     flags = model_flags(model, ctx_size)
     flags["review.fail_on"] = parse_severity(fail_on) if fail_on is not None else None
+    flags["director.mode"] = director
     loaded = app_ctx.settings(flags)
     settings = loaded.settings
     threshold = settings.review.fail_on
@@ -72,7 +82,8 @@ def review(
         app_ctx.err.print(f"nothing to review: no changes in {source.label}", style="muted")
     else:
         diff = parse_diff(source.text)
-        result, model_name = _run(app_ctx, loaded, diff, source.root, roles)
+        result, model_name = _run(app_ctx, loaded, diff, source.root, roles, source.label,
+                                  no_fallback)
 
     code = exit_code_for(result.findings, threshold)
     from consilium_cli import __version__
@@ -100,22 +111,66 @@ def _format(fmt: str | None, json_out: bool) -> str:
 
 
 def _run(app_ctx: AppContext, loaded: Any, diff: Any, root: Path | None,
-         roles: list[str] | None) -> tuple[ReviewResult, str]:
+         roles: list[str] | None, label: str, no_fallback: bool) -> tuple[ReviewResult, str]:
     from consilium_cli.cli.ask_cmd import cancel_on_sigint
+    from consilium_cli.history import History
     from consilium_cli.llm.engine import CancelToken
     from consilium_cli.llm.loader import load_engine
     from consilium_cli.review.service import model_label, review_diff
 
     engine = load_engine(loaded)
     try:
-        cancel = CancelToken()
-        progress = _progress(app_ctx) if _stderr_is_tty(app_ctx) else None
-        with cancel_on_sigint(cancel):
-            result = review_diff(diff, engine, loaded.settings, root=root, agents=roles,
-                                 cancel=cancel, on_event=progress)
+        with History() as history:
+            session = history.start_session("review", f"review {label}", model=engine.info.path,
+                                            cwd=str(app_ctx.cwd))
+            cancel = CancelToken()
+            progress = _progress(app_ctx) if _stderr_is_tty(app_ctx) else None
+            state = "failed"
+            result: ReviewResult | None = None
+            try:
+                summarize = _summarizer(app_ctx, loaded, engine, root, history, session,
+                                        no_fallback)
+                with cancel_on_sigint(cancel):
+                    result = review_diff(diff, engine, loaded.settings, root=root,
+                                         agents=roles, cancel=cancel, on_event=progress,
+                                         summarize=summarize)
+                state = "cancelled" if result.cancelled else "done"
+            finally:
+                history.finish_session(
+                    session, status=state, director=result.verdict.by if result else "",
+                    decision={"summary": result.verdict.summary,
+                              "findings": [f.to_json() for f in result.findings]}
+                    if result else None)
         return result, model_label(engine)
     finally:
         engine.close()
+
+
+def _summarizer(app_ctx: AppContext, loaded: Any, engine: Any, root: Path | None,
+                history: Any, session: str, no_fallback: bool) -> Any:
+    """The remote Director's summary (local fallback) unless director.mode is local/off."""
+    settings = loaded.settings
+    if settings.director.mode in ("local", "off"):
+        return None
+    from consilium_cli.review.remote_verdict import remote_summarizer
+    from consilium_cli.review.service import review_options
+    from consilium_cli.review.verdict import local_summarizer
+
+    def log(body: dict[str, Any], outcome: str, result: Any) -> None:
+        import json
+
+        history.record_director_request(
+            session, endpoint=(settings.director.base_url or "https://api.openai.com/v1"),
+            model=settings.director.model, payload=json.dumps(body, ensure_ascii=False),
+            outcome=outcome,
+            usage={"prompt_tokens": getattr(result, "prompt_tokens", 0),
+                   "completion_tokens": getattr(result, "completion_tokens", 0)},
+            latency_s=getattr(result, "latency_s", 0.0))
+
+    fallback = None if no_fallback else local_summarizer(
+        engine, seed=review_options(settings, engine).seed)
+    return remote_summarizer(settings, fallback, repo_root=root, log=log,
+                             on_status=lambda msg: app_ctx.err.print(msg, style="muted"))
 
 
 def _stderr_is_tty(app_ctx: AppContext) -> bool:
