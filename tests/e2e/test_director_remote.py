@@ -187,3 +187,28 @@ def test_a_project_file_cannot_redirect_the_director(tiny_gguf: Path, tmp_path: 
     assert attacker.bodies == []
     assert len(real.bodies) == 1
     assert "ignored `director.base_url`" in err
+
+
+@pytest.mark.parametrize("answer,expected", [("y", "remote"), ("n", "not confirmed")])
+def test_confirm_asks_in_a_terminal_before_sending(tiny_gguf: Path, isolated_home: Path,
+                                                   tmp_path: Path, answer: str,
+                                                   expected: str) -> None:
+    import os
+    import sys
+
+    pexpect = pytest.importorskip("pexpect")
+    with serve_openai(["ok"]) as server:
+        env = {**os.environ, "OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": server.url,
+               "CONSILIUM_DIRECTOR_CONFIRM": "true", "TERM": "xterm-256color"}
+        child = pexpect.spawn(sys.executable, [
+            "-m", "consilium_cli.cli.main", "ask", TASK, "--model", str(tiny_gguf),
+            "--max-tokens", "8", "--rounds", "1", "--agents", "dev"],
+            env=env, encoding="utf-8", timeout=60, dimensions=(50, 140), cwd=str(tmp_path))
+        child.expect(r"Send it\? \[y/N\]")
+        child.sendline(answer)
+        child.expect(pexpect.EOF)
+        child.close()
+        output = child.before
+    assert child.exitstatus == 0
+    assert len(server.bodies) == (1 if answer == "y" else 0)
+    assert expected in output

@@ -121,6 +121,7 @@ def run_ask_command(app_ctx: AppContext, *, task: str, file: list[str] | None, s
 
     from consilium_cli.ui.console import write_json
     from consilium_cli.ui.council_view import LiveCouncilView, PlainCouncilView
+    from consilium_cli.ui.safe_text import safe
 
     cancel = CancelToken()
     view: Any
@@ -140,7 +141,7 @@ def run_ask_command(app_ctx: AppContext, *, task: str, file: list[str] | None, s
         else:
             with view:
                 result = run_ask(loaded, request, cancel=cancel, on_event=view.handle,
-                                 on_status=lambda msg: app_ctx.err.print(msg, style="muted"))
+                                 on_status=lambda msg: app_ctx.err.print(safe(msg, "muted")))
     if show_payload and result.payload is not None:
         render_payload(app_ctx, result.payload, json_out)
         return result
@@ -192,5 +193,5 @@ def confirm_send(app_ctx: AppContext, view: Any, payload: Any) -> bool:
         app_ctx.err.print(safe(f"The remote Director ({body['model']}) would receive {size:,} "
                                f"characters ({replaced} values redacted). "
                                "`consilium ask --show-payload` prints it.", "warn"))
-        answer = app_ctx.err.input("Send it? [y/N] ")
+        answer = app_ctx.err.input("Send it? [y/N] ", markup=False)
     return answer.strip().lower() in ("y", "yes")

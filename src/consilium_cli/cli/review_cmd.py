@@ -17,6 +17,7 @@ from consilium_cli.cli.options import (
     model_flags,
 )
 from consilium_cli.errors import ExitCode, UsageError
+from consilium_cli.ui.safe_text import safe
 
 if TYPE_CHECKING:
     from consilium_cli.review.report import ReportMeta
@@ -79,7 +80,7 @@ def review(
                          max_bytes=int(settings.review.max_input_mb * 1_000_000))
     if source.from_git and not source.text.strip():
         result, model_name = _empty_result(), ""
-        app_ctx.err.print(f"nothing to review: no changes in {source.label}", style="muted")
+        app_ctx.err.print(safe(f"nothing to review: no changes in {source.label}", "muted"))
     else:
         diff = parse_diff(source.text)
         result, model_name = _run(app_ctx, loaded, diff, source.root, roles, source.label,
@@ -170,7 +171,7 @@ def _summarizer(app_ctx: AppContext, loaded: Any, engine: Any, root: Path | None
     fallback = None if no_fallback else local_summarizer(
         engine, seed=review_options(settings, engine).seed)
     return remote_summarizer(settings, fallback, repo_root=root, log=log,
-                             on_status=lambda msg: app_ctx.err.print(msg, style="muted"))
+                             on_status=lambda msg: app_ctx.err.print(safe(msg, "muted")))
 
 
 def _stderr_is_tty(app_ctx: AppContext) -> bool:
