@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
 
 from consilium_cli.errors import ConfigError
+from consilium_cli.gitsafe import repo_root as find_git_root
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -268,16 +269,8 @@ def user_config_path() -> Path:
     return Path(platformdirs.user_config_dir("consilium", appauthor=False)) / "config.toml"
 
 
-def find_git_root(start: Path) -> Path | None:
-    for folder in (start, *start.parents):
-        if (folder / ".git").exists():
-            return folder
-    return None
-
-
-def find_project_file(start: Path) -> Path | None:
-    """Walk up from `start` to the git root (or only `start` outside a repository)."""
-    root = find_git_root(start)
+def find_project_file(start: Path, root: Path | None) -> Path | None:
+    """Walk up from `start` to the git root `root` (only `start` outside a repository)."""
     candidates = [start] if root is None else [start, *start.parents]
     for folder in candidates:
         path = folder / PROJECT_FILE
@@ -410,8 +403,9 @@ def load_settings(
     layers: list[tuple[str, dict[str, Any]]] = []
     if user_path.exists():
         layers.append((USER, _flatten_file(user_path, _read_toml(user_path), specs)))
-    project_path = find_project_file(cwd)
-    project_root = find_git_root(cwd) or cwd
+    git_root = find_git_root(cwd)
+    project_path = find_project_file(cwd, git_root)
+    project_root = git_root or cwd
     if project_path is not None:
         flat = _flatten_file(project_path, _read_toml(project_path), specs)
         flat, dropped = _project_policy(project_path, project_path.parent, flat, specs)

@@ -6,11 +6,14 @@ import platform
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from consilium_cli.config import DEFAULT, LoadedSettings
 from consilium_cli.errors import ConsiliumError, ExitCode
+
+if TYPE_CHECKING:
+    from consilium_cli.llm.gguf_file import GGUFInfo
 
 
 @dataclass(frozen=True)
@@ -61,8 +64,8 @@ def check_cpu(loaded: LoadedSettings) -> Check:
     return Check("cpu", "ok", detail)
 
 
-def check_model(loaded: LoadedSettings) -> tuple[Check, int]:
-    """The model file and its header; returns the check and the model's layer count."""
+def check_model(loaded: LoadedSettings) -> tuple[Check, GGUFInfo | None]:
+    """The model file and its header; returns the check and the header, when readable."""
     from consilium_cli.llm.gguf_file import read_gguf
     from consilium_cli.llm.loader import resolve_model_path
 
@@ -71,7 +74,7 @@ def check_model(loaded: LoadedSettings) -> tuple[Check, int]:
         path = resolve_model_path(model)
         info = read_gguf(path)
     except ConsiliumError as exc:
-        return Check("model", "fail", exc.message, exc.hint, int(exc.exit_code)), 0
+        return Check("model", "fail", exc.message, exc.hint, int(exc.exit_code)), None
     trained = info.context_length or 0
     detail = (f"{info.name} ({info.architecture}, {info.file_type}, "
               f"{info.size / 2**20:,.0f} MiB, trained context {trained}) at {path}")
@@ -79,8 +82,8 @@ def check_model(loaded: LoadedSettings) -> tuple[Check, int]:
         detail += f"; the default context {model.ctx} is lowered to {trained}"
     elif trained and model.ctx > trained:
         return Check("model", "fail", detail + f"; --ctx {model.ctx} exceeds it",
-                     f"set model.ctx to {trained} or less", int(ExitCode.USAGE)), 0
-    return Check("model", "ok", detail), int(info.get(f"{info.architecture}.block_count", 0))
+                     f"set model.ctx to {trained} or less", int(ExitCode.USAGE)), info
+    return Check("model", "ok", detail), info
 
 
 def _available_memory() -> int | None:
@@ -94,15 +97,10 @@ def _available_memory() -> int | None:
     return None
 
 
-def check_memory(loaded: LoadedSettings) -> Check:
+def check_memory(loaded: LoadedSettings, info: GGUFInfo | None) -> Check:
     """KV cache for the configured context plus the model file, against free memory."""
-    from consilium_cli.llm.gguf_file import read_gguf
-    from consilium_cli.llm.loader import resolve_model_path
-
     ctx = loaded.settings.model.ctx
-    try:
-        info = read_gguf(resolve_model_path(loaded.settings.model))
-    except ConsiliumError:
+    if info is None:
         return Check("memory", "warn", "no model to size the context against")
     if loaded.origins["model.ctx"] == DEFAULT and info.context_length:
         ctx = min(ctx, info.context_length)
@@ -169,10 +167,6 @@ def check_kb(loaded: LoadedSettings) -> Check:
 
 
 def run_checks(loaded: LoadedSettings) -> list[Check]:
-    model_check, _layers = check_model(loaded)
-    checks: list[Callable[[], Check]] = [
-        check_python, check_llama, lambda: check_cpu(loaded), lambda: model_check,
-        lambda: check_memory(loaded), lambda: check_director(loaded), check_git,
-        lambda: check_kb(loaded),
-    ]
-    return [check() for check in checks]
+    model_check, info = check_model(loaded)
+    return [check_python(), check_llama(), check_cpu(loaded), model_check,
+            check_memory(loaded, info), check_director(loaded), check_git(), check_kb(loaded)]

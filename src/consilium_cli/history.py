@@ -117,12 +117,24 @@ class History:
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or history_db_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, timeout=10)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA foreign_keys = ON")
-        self._db.execute("PRAGMA journal_mode = WAL")
-        self._migrate()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, timeout=10)
+        except (OSError, sqlite3.Error) as exc:
+            raise self._open_error(exc) from exc
+        try:
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA foreign_keys = ON")
+            self._db.execute("PRAGMA journal_mode = WAL")
+            self._migrate()
+        except sqlite3.Error as exc:
+            self._db.close()
+            raise self._open_error(exc) from exc
+
+    def _open_error(self, exc: Exception) -> UsageError:
+        return UsageError(f"cannot open the history database {self.path}: {exc}",
+                          hint=f"move {self.path} aside (a new one is created) or fix "
+                               "its folder's permissions")
 
     def close(self) -> None:
         self._db.close()
@@ -158,11 +170,6 @@ class History:
                  json.dumps(list(roles)), cwd),
             )
         return session_id
-
-    def set_roles(self, session_id: str, roles: Sequence[str]) -> None:
-        with self._tx() as db:
-            db.execute("UPDATE sessions SET roles = ? WHERE id = ?",
-                       (json.dumps(list(roles)), session_id))
 
     def add_message(self, session_id: str, round_no: int, role: str, text: str, *,
                     prompt_tokens: int = 0, completion_tokens: int = 0,
@@ -234,8 +241,10 @@ class History:
             if row is None:
                 raise UsageError("history is empty", hint='consilium ask "..." starts a session')
             return str(row["id"])
-        rows = self._db.execute("SELECT id FROM sessions WHERE id LIKE ? LIMIT 2",
-                                (prefix.replace("%", "") + "%",)).fetchall()
+        # Not LIKE: `_` and `%` in a prefix would be wildcards.
+        rows = self._db.execute(
+            "SELECT id FROM sessions WHERE substr(id, 1, length(?1)) = ?1 LIMIT 2",
+            (prefix,)).fetchall()
         if not rows:
             raise UsageError(f"no session {prefix!r} in history",
                              hint="consilium history list")

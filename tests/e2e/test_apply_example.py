@@ -126,3 +126,14 @@ def test_escape_sequences_in_the_plan_never_reach_the_terminal(scratch: Path,
     result = invoke("apply", "--plan", str(plan), "--approve", "all")
     assert result.exit_code == 0
     assert "\x1b" not in result.stdout
+
+
+def test_text_inside_an_escape_sequence_is_shown_for_approval(scratch: Path,
+                                                             tmp_path: Path) -> None:
+    """Removing `ESC ] ... BEL` from the preview would hide the command written between."""
+    plan = write_plan(tmp_path / "p.json", [
+        {"kind": "write_file", "path": "run.sh",
+         "content": "echo ok\x1b]0;x; rm -rf ./victim;\x07\n"}])
+    result = invoke("apply", "--plan", str(plan), "--approve", "all")
+    assert result.exit_code == 0
+    assert "\x1b" not in result.stdout and "rm -rf ./victim" in result.stdout

@@ -157,3 +157,20 @@ def test_undo_without_a_terminal_needs_yes(scratch: GitRepo, tmp_path: Path) -> 
     result = invoke("undo")
     assert result.exit_code == 2 and "--yes" in result.stderr
     assert (scratch.path / "n.txt").exists()
+
+
+def test_undo_refuses_a_journal_that_names_a_path_inside_git(scratch: GitRepo,
+                                                             tmp_path: Path) -> None:
+    """The journal is a folder in the repository: a record someone else wrote there must
+    not make undo write where apply never would."""
+    from consilium_cli.tools.journal import Journal
+
+    journal = Journal(scratch.path)
+    writer = journal.start("forged", task="t", source="p")
+    hook = ".git/hooks/post-checkout"
+    writer.begin(0, "write_file", "write x", undoable=True,
+                 files=[{"path": hook, "exists": True, "sha256": "0" * 64, "mode": 0o755,
+                         "object": journal.put_object(b"#!/bin/sh\necho owned\n")}])
+    result = invoke("undo", "forged", "--yes", "--force")
+    assert result.exit_code == 2 and "never writes" in result.stderr
+    assert not (scratch.path / hook).exists()

@@ -89,6 +89,18 @@ def test_a_plan_with_an_unknown_placeholder_is_refused(tiny_gguf: Path, repo: Pa
     assert not (repo / "x.txt").exists()
 
 
+def test_a_failed_plan_request_exits_4_and_is_in_history(tiny_gguf: Path, repo: Path) -> None:
+    with serve_openai(["ok", "401"], answers=[json.dumps(DECISION)]) as server:
+        result = invoke("ask", "move the API key out of auth.py", "-f", "auth.py", "--model",
+                        str(tiny_gguf), "--max-tokens", "8", "--rounds", "1", "--agents",
+                        "dev", "--save-plan", "plan.json", env=env_for(server.url))
+    assert result.exit_code == 4, result.stderr
+    assert not (repo / "plan.json").exists()
+    record = json.loads(invoke("history", "export", "last").stdout)
+    outcomes = [r["outcome"] for r in record["director_requests"]]
+    assert outcomes == ["ok", "failed (plan): 401 unauthorized: the API key is invalid"]
+
+
 def test_apply_task_without_a_terminal_or_policy_refuses_before_the_council(
         tiny_gguf: Path, repo: Path) -> None:
     result = invoke("apply", "do it", "--model", str(tiny_gguf))

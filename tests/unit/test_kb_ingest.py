@@ -83,6 +83,8 @@ def test_no_front_matter(tmp_path: Path) -> None:
     ({"id": "dev/x"}, 2, "must start with its role: 'qa/...'"),
     ({"version": "0"}, 5, "version must be a whole number"),
     ({"version": "1.2"}, 5, "version must be a whole number"),
+    ({"version": "²"}, 5, "version must be a whole number"),
+    ({"version": "9" * 10}, 5, "version must be a whole number"),
     ({"tags": "[testing, tests]"}, 8, "at least one English and one Russian tag"),
     ({"tags": "testing"}, 8, "tags must be a list"),
     ({"title": "x" * 121}, 3, "at most 120"),

@@ -491,6 +491,14 @@ def test_russian_prose_names() -> None:
     assert redact("пароль простой и ключевой момент").text == "пароль простой и ключевой момент"
 
 
+def test_names_in_capitals_next_to_a_character_that_lowers_to_two() -> None:
+    # "İ".lower() is two characters: the rest of the text must still be matched case-blind.
+    password = "Zx9!qwerty7"
+    for text in (f"İstanbul. ПАРОЛЬ: {password}", f"İzmir, мой ПАРОЛЬ {password}",
+                 f"İ PASSWORD: {password}"):
+        assert password not in redact(text).text, text
+
+
 def test_tokens_after_escapes_are_still_found() -> None:
     token = SECRETS["github-token"][0]
     for before in ("token:\\n", "t%3D", "\\t"):

@@ -141,6 +141,21 @@ def test_trim_a_single_long_line_never_inside_a_placeholder() -> None:
     assert head == "x" * 120
 
 
+@pytest.mark.parametrize("keep", ["head", "tail"])
+def test_trim_a_single_long_line_between_words(keep: str) -> None:
+    # Text trimmed before it is redacted: a token cut in part would no longer be found.
+    token = "ghp_" + "aB3" * 12
+    line = "word " * 222 + token + " and more" * 25
+    if keep == "tail":
+        line = "word " * 25 + token + " and more" * 128
+    trimmed = trim_to_budget(line, 1200, keep=keep)  # type: ignore[arg-type]
+    assert trimmed.cut_mid_line
+    assert len(trimmed.text) <= 1200
+    assert "ghp_" not in trimmed.text or token in trimmed.text
+    words = trimmed.text.split("\n")[0 if keep == "head" else 1].split(" ")
+    assert set(words) <= {"word", "and", "more", token}
+
+
 def test_trim_with_a_budget_too_small_for_the_note() -> None:
     trimmed = trim_to_budget("first line\nsecond line\n", 12)
     assert len(trimmed.text) <= 12

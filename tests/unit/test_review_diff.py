@@ -223,3 +223,15 @@ def test_hunk_longer_than_its_header_is_an_error() -> None:
 def test_empty_input() -> None:
     with pytest.raises(DiffParseError, match="empty"):
         parse_diff("  \n\n")
+
+
+@pytest.mark.parametrize("header", ["@@ -1 +" + "9" * 5000 + " @@", "@@ -1,٣ +1 @@"])
+def test_absurd_line_numbers_are_a_parse_error(header: str) -> None:
+    with pytest.raises(DiffParseError, match="line 3"):
+        parse_diff(f"--- a/x\n+++ b/x\n{header}\n+a\n")
+
+
+def test_absurd_similarity_is_ignored() -> None:
+    for value in ("9" * 5000, "²"):
+        text = f"diff --git a/x b/y\nsimilarity index {value}%\nrename from x\nrename to y\n"
+        assert parse_diff(text).files[0].similarity is None

@@ -172,3 +172,21 @@ def test_worktree_lines_stay_inside_the_root(tmp_path: Path) -> None:
     if sys.platform != "win32":
         (root / "link.txt").symlink_to(tmp_path / "secret.txt")
         assert read_worktree_lines(root, "link.txt", 1000) is None
+
+
+def test_git_warnings_do_not_stall_the_read(tmp_path: Path) -> None:
+    # One line-ending warning per file on stderr, more than a pipe holds, while git writes
+    # the diff: stderr must be drained alongside stdout.
+    repo = GitRepo(tmp_path / "repo")
+    names = [f"{'d' * 100}/{'n' * 100}_{i}.txt" for i in range(400)]
+    for name in names:
+        repo.write(name, "a\n")
+    repo.commit()
+    repo.git("config", "core.autocrlf", "true")
+    for name in names:
+        repo.write(name, "a\nb\n")
+    warnings = subprocess.run(["git", "diff"], cwd=repo.path, env=repo.env(),
+                              capture_output=True, check=True).stderr
+    assert len(warnings) > 100_000, "git wrote too few warnings to fill a pipe"
+    found = read_git_diff(repo.path, staged=False, base=None, max_bytes=10**7)
+    assert len(parse_diff(found.data.decode()).files) == len(names)

@@ -90,3 +90,18 @@ def test_safe_text_through_a_panel_has_no_escape() -> None:
     console.print(Panel(safe(CASES["osc 52 clipboard"] + "visible")))
     assert ESC not in console.file.getvalue()
     assert "visible" in console.file.getvalue()
+
+
+def test_director_label_from_a_remote_failure_is_cleaned() -> None:
+    from consilium_cli.council.transcript import DirectorOutcome
+    from consilium_cli.ui.council_view import decision_renderable
+
+    label = f"local (remote failed: 400 {CASES['osc 52 clipboard']}[bold]x[/])"
+    outcome = DirectorOutcome(label=label, decision=None, raw="", seconds=0.0, error="e")
+    from consilium_cli.ui.console import make_console
+
+    stream = io.StringIO()
+    make_console(stream, color="always", width=100).print(decision_renderable(outcome))
+    out = stream.getvalue()
+    assert "]52;" not in out
+    assert "[bold]x[/]" in out

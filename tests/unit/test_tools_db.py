@@ -84,6 +84,9 @@ def test_sqlite_backup_and_restore(tmp_path: Path) -> None:
 def test_urls(tmp_path: Path) -> None:
     assert parse_db_url("sqlite:///../x.db", tmp_path / "repo").file.escape  # type: ignore[union-attr]
     assert mask_url("postgresql://u:secret@h:5/db") == "postgresql://u:***@h:5/db"
+    assert mask_url("postgresql://u@h/db?sslmode=require&password=secret") == \
+        "postgresql://u@h/db?sslmode=require&password=***"
+    assert mask_url("postgresql://u:secret@[::1]:5/db") == "postgresql://u:***@[::1]:5/db"
     pg = parse_db_url("postgresql://u:secret@h/db", tmp_path)
     assert pg.engine == "postgresql" and "secret" not in pg.display
     with pytest.raises(UsageError, match="unsupported database URL"):

@@ -6,6 +6,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from consilium_cli.errors import UsageError
 from consilium_cli.tools.actions import ApplyEnv
 from consilium_cli.tools.approval import ApprovalGate, Preview
 from consilium_cli.tools.executor import ActionFinished, ActionShown, Executor, PlanFinished
@@ -120,3 +123,44 @@ def test_pipeline_refused_unless_allowed(tmp_path: Path) -> None:
                   lambda p: "y")
     assert "shell pipelines are off" in next(
         e.preview for e in events if isinstance(e, ActionShown)).error
+
+
+def test_a_write_that_fails_is_a_failed_action_with_its_journal_step_closed(
+        tmp_path: Path) -> None:
+    too_long = "d/" + "a" * 300  # the folder is made, then the file name is refused
+    events = _run(tmp_path, [{"kind": "write_file", "path": too_long, "content": "x\n"}],
+                  lambda p: "y")
+    result = next(e.result for e in events if isinstance(e, ActionFinished))
+    assert not result.ok and "could not write" in result.message
+    assert _finished(events).status == "failed"
+    log = Journal(tmp_path).load("s1")
+    assert log.status == "failed" and log.steps[0].finished
+    assert log.steps[0].end["created_dirs"] == [str(tmp_path / "d")]  # for undo to remove
+
+
+def test_a_path_that_cannot_be_read_cannot_be_applied(tmp_path: Path) -> None:
+    (tmp_path / "f.txt").write_text("x\n", encoding="utf-8")
+    events = _run(tmp_path, [{"kind": "write_file", "path": "f.txt/x", "content": "y\n"}],
+                  lambda p: "y")
+    shown = next(e.preview for e in events if isinstance(e, ActionShown))
+    assert "cannot read" in shown.error
+    assert _finished(events).status == "failed"
+
+
+def test_undo_does_not_follow_a_link_made_since_out_of_the_repository(tmp_path: Path) -> None:
+    root, outside = tmp_path / "repo", tmp_path / "outside"
+    root.mkdir()
+    outside.mkdir()
+    (root / "sub").mkdir()
+    events = _run(root, [{"kind": "write_file", "path": "sub/a.txt", "content": "x\n"}],
+                  lambda p: "y")
+    assert _finished(events).status == "done"
+    (root / "sub" / "a.txt").unlink()
+    (root / "sub").rmdir()
+    (root / "sub").symlink_to(outside)
+    (outside / "a.txt").write_text("x\n", encoding="utf-8")
+    plan = plan_undo(Journal(root), Journal(root).load("s1"))
+    assert "now leads outside the repository" in plan.conflicts[0].conflict
+    with pytest.raises(UsageError, match="refusing to undo"):
+        run_undo(Journal(root), plan)
+    assert (outside / "a.txt").read_text(encoding="utf-8") == "x\n"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from consilium_cli.errors import UsageError
 from consilium_cli.tools.files import (
     NotTextError,
     PathRefused,
@@ -121,3 +122,21 @@ def test_write_keeps_mode_and_new_files_get_the_umask_mode(tmp_path: Path) -> No
     os.umask(mask)
     assert stat.S_IMODE((tmp_path / "a" / "b" / "new.txt").stat().st_mode) == 0o666 & ~mask
     assert read_state(tmp_path / "missing").exists is False
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_named_pipe_is_not_read(root: Path) -> None:
+    import threading
+
+    fifo = root / "pipe"
+    os.mkfifo(fifo)
+    # were it read, the read would wait for a writer: one comes late, so a regression
+    # fails here instead of hanging
+    writer = threading.Timer(10, lambda: open(fifo, "wb").close())
+    writer.daemon = True
+    writer.start()
+    try:
+        with pytest.raises(UsageError, match="not a regular file"):
+            read_state(fifo)
+    finally:
+        writer.cancel()

@@ -152,8 +152,8 @@ def run_ask_command(app_ctx: AppContext, *, task: str, file: list[str] | None, s
         write_json(app_ctx.stdout, payload)
     transcript = result.transcript
     if transcript.cancelled:
-        app_ctx.err.print("interrupted: what was produced is in history "
-                          f"(consilium history show {result.session_id})", style="warn")
+        app_ctx.err.print(safe("interrupted: what was produced is in history "
+                               f"(consilium history show {result.session_id})", "warn"))
         raise typer.Exit(int(ExitCode.INTERRUPTED))
     outcome = transcript.director
     if outcome is not None and outcome.decision is None:

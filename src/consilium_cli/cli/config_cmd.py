@@ -20,6 +20,11 @@ def _display(value: Any, secret: bool) -> Any:
     return value
 
 
+def _shown(value: Any) -> str:
+    """A value as text: strings quoted, so an empty one is visible."""
+    return repr(value) if isinstance(value, str) else str(value)
+
+
 @app.command("show")
 def show(ctx: typer.Context, json_out: JsonOpt = False) -> None:
     """Every effective setting with the layer it came from."""
@@ -43,14 +48,12 @@ def show(ctx: typer.Context, json_out: JsonOpt = False) -> None:
         for column in ("setting", "value", "from", "meaning"):
             table.add_column(column)
         for dotted, value, origin, doc in rows:
-            table.add_row(safe(dotted), safe(repr(value) if isinstance(value, str) else
-                                             str(value)), safe(origin, "muted"),
+            table.add_row(safe(dotted), safe(_shown(value)), safe(origin, "muted"),
                           safe(doc, "muted"))
         app_ctx.out.print(table)
     else:
         for dotted, value, origin, _ in rows:
-            shown = repr(value) if isinstance(value, str) else str(value)
-            app_ctx.out.print(safe(f"{dotted} = {shown}  # {origin}"))
+            app_ctx.out.print(safe(f"{dotted} = {_shown(value)}  # {origin}"))
 
 
 @app.command("path")

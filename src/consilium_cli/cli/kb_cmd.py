@@ -313,10 +313,10 @@ def add(
                          hint="see kb/STANDARDS.md for the front matter rules")
     target = user_kb_dir() / selected / source.name
     data = source.read_bytes()
-    if target.exists() and target.read_bytes() != data and not force:
+    previous = target.read_bytes() if target.exists() else None
+    if previous is not None and previous != data and not force:
         raise UsageError(f"{target} already exists with other content",
                          hint=f"consilium kb add {source} --role {selected} --force")
-    previous = target.read_bytes() if target.exists() else None
     target.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(target, data)
     try:

@@ -27,7 +27,7 @@ class ConsiliumGroup(TyperGroup):
         except (typer.Exit, typer.Abort, typer.TyperException, KeyboardInterrupt):
             raise
         except Exception as exc:
-            app_ctx = ctx.obj if isinstance(ctx.obj, AppContext) else AppContext()
+            app_ctx = _app_context(ctx)
             if app_ctx.debug:
                 raise
             from consilium_cli.ui.safe_text import safe
@@ -38,10 +38,15 @@ class ConsiliumGroup(TyperGroup):
             raise typer.Exit(INTERNAL_ERROR) from None
 
 
+def _app_context(ctx: Any) -> AppContext:
+    """The command's context, or a default one when the error came before it was made."""
+    return ctx.obj if isinstance(ctx.obj, AppContext) else AppContext()
+
+
 def _report(ctx: Any, exc: ConsiliumError) -> None:
     from consilium_cli.ui.render import render_error
 
-    app_ctx = ctx.obj if isinstance(ctx.obj, AppContext) else AppContext()
+    app_ctx = _app_context(ctx)
     if app_ctx.debug:
         import traceback
 

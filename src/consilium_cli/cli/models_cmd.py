@@ -85,7 +85,9 @@ def pull(ctx: typer.Context, name: NameArg = "default") -> None:
         app_ctx.err.print(safe(f"{entry.name} is already here: {existing}", "ok"))
         app_ctx.stdout.write(f"{existing}\n")
         return
-    app_ctx.err.print(safe(f"downloading {entry.repo}/{entry.file} (about {entry.size_mb} MB)"))
+    if entry.from_hub:  # otherwise pull() says there is nothing to download
+        app_ctx.err.print(safe(f"downloading {entry.repo}/{entry.file} "
+                               f"(about {entry.size_mb} MB)"))
     path = registry.pull(name)
     app_ctx.err.print(safe(f"saved {path}", "ok"))
     app_ctx.stdout.write(f"{path}\n")

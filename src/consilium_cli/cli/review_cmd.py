@@ -234,7 +234,5 @@ def _emit(app_ctx: AppContext, result: ReviewResult, meta: ReportMeta, out_forma
     except OSError as exc:
         raise UsageError(f"cannot write {output}: {exc.strerror or exc}",
                          hint="choose a writable path for --output") from exc
-    from consilium_cli.ui.safe_text import safe
-
     app_ctx.err.print(safe(f"wrote the {out_format} report to {output} "
                            f"({len(result.findings)} finding(s))", "muted"))

@@ -45,7 +45,7 @@ def undo(
     json_out: JsonOpt = False,
 ) -> None:
     """Put back every file, git ref and SQLite database an apply session changed."""
-    from consilium_cli.tools.undo import UndoConflict, plan_undo, run_undo
+    from consilium_cli.tools.undo import plan_undo, run_undo
     from consilium_cli.ui.apply_view import render_undo_plan
     from consilium_cli.ui.safe_text import safe
 
@@ -56,10 +56,8 @@ def undo(
     plan = plan_undo(journal, log)
     if not json_out:
         render_undo_plan(app_ctx.out, plan)
-    if plan.conflicts and not force:
-        names = ", ".join(r.name for r in plan.conflicts)
-        raise UndoConflict(f"refusing to undo session {log.id}: changed since it ran: {names}",
-                           hint=f"consilium undo {log.id} --force")
+    if not force:
+        plan.refuse_conflicts()  # before asking: the answer could not be carried out
     if not yes:
         if not (app_ctx.stdin_is_tty and app_ctx.stdout_is_tty):
             raise NoTTYError("undo asks before restoring, and there is no terminal to ask on",
@@ -108,9 +106,9 @@ def show(ctx: typer.Context, session: SessionArg = None, json_out: JsonOpt = Fal
 
     app_ctx: AppContext = ctx.obj
     journal = _journal(app_ctx)
-    log = journal.resolve(session) if session else (journal.sessions() or [None])[0]
-    if log is None:
-        log = journal.resolve(None)
+    sessions = [] if session else journal.sessions()
+    # the newest session, even one with nothing to undo (resolve() names the empty journal)
+    log = sessions[0] if sessions else journal.resolve(session)
     if json_out:
         from consilium_cli.ui.console import write_json
 

@@ -109,15 +109,24 @@ def build_requests(system: ChatMessage, roles: Sequence[str], round_no: int,
 
 
 def compactor(engine: Engine, max_tokens: int) -> Callable[[str], str]:
-    """Cut an answer to `max_tokens` at a line or sentence boundary, saying so."""
+    """Cut an answer to `max_tokens` at a line or sentence boundary, saying so.
+
+    Each later round re-renders every earlier answer, so results are remembered rather
+    than tokenised again."""
+    done: dict[str, str] = {}
+
     def compact(text: str) -> str:
-        if engine.count_tokens(text) <= max_tokens:
-            return text
+        if text in done:
+            return done[text]
         keep = text
-        while keep and engine.count_tokens(keep) > max_tokens:
-            cut = max(keep.rfind("\n", 0, len(keep) - 1), keep.rfind(". ", 0, len(keep) - 1))
-            keep = keep[:cut + 1] if cut > 0 else keep[: int(len(keep) * 0.8)]
-        return keep.rstrip() + " […]"
+        if engine.count_tokens(text) > max_tokens:
+            while keep and engine.count_tokens(keep) > max_tokens:
+                cut = max(keep.rfind("\n", 0, len(keep) - 1),
+                          keep.rfind(". ", 0, len(keep) - 1))
+                keep = keep[:cut + 1] if cut > 0 else keep[: int(len(keep) * 0.8)]
+            keep = keep.rstrip() + " […]"
+        done[text] = keep
+        return keep
     return compact
 
 
@@ -168,4 +177,5 @@ def run_debate(engine: Engine, shared_context: str, roles: Sequence[str],
         if transcript.cancelled or cancel.cancelled:
             transcript.cancelled = True
             return
-        previous = render_rounds(transcript, round_no, compact)
+        if round_no < config.rounds:
+            previous = render_rounds(transcript, round_no, compact)

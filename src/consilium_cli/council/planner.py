@@ -149,9 +149,10 @@ def remote_plan(director: Any, context: Context, transcript: Transcript,
             type(payload)(body, {}, [], redactor)):
         raise RemoteError("the plan request was not confirmed; nothing was sent")
     try:
-        result = OpenAICompatClient(director.config).stream_chat(
-            body, on_delta=lambda _t: None, cancel=cancel)
+        with OpenAICompatClient(director.config) as client:
+            result = client.stream_chat(body, on_delta=lambda _t: None, cancel=cancel)
     except RemoteFailure as failure:
+        director.log_request(body, f"failed (plan): {failure.reason}", None, failure.latency_s)
         raise RemoteError(f"the remote Director could not write the plan: {failure.reason}",
                           hint="use --director local to plan on this machine") from failure
     director.log_request(body, "ok (plan)", result)

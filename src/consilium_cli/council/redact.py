@@ -512,6 +512,15 @@ def _cut_line(line: str, budget: int, keep: str) -> str:
     for match in PLACEHOLDER.finditer(line):
         if match.start() < cut < match.end():
             cut = match.start() if keep == "head" else match.end()
+    # Between two words where the line has a space: a token cut in part no longer looks
+    # like one, so text trimmed before redaction would keep what was left of it.
+    body = line.rstrip("\n")
+    if keep == "head":
+        space = max(body.rfind(" ", 0, cut), body.rfind("\t", 0, cut))
+        cut = space if space > 0 else cut
+    else:
+        spaces = [at for at in (body.find(" ", cut), body.find("\t", cut)) if at >= 0]
+        cut = min(spaces) + 1 if spaces else cut
     return line[:cut] if keep == "head" else line[cut:]
 
 

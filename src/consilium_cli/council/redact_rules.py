@@ -359,11 +359,9 @@ def _lowered(text: str) -> str:
     low = text.lower()
     if len(low) == len(text):
         return low
-    # A few characters lower-case to two; keep offsets aligned by lowering ASCII only.
-    return text.translate(_ASCII_LOWER)
-
-
-_ASCII_LOWER = {c: c + 32 for c in range(ord("A"), ord("Z") + 1)}
+    # A few characters lower-case to two ("İ"): keep offsets aligned by leaving those
+    # as they are and lowering every other character.
+    return text.translate({ord(c): lc for c in set(text) if len(lc := c.lower()) == 1})
 
 
 def _keyword_hits(low: str) -> list[int]:

@@ -178,7 +178,6 @@ class RemoteDirector:
         self.rules = rules
         self.confirm = confirm
         self.on_status = on_status or (lambda _msg: None)
-        self.max_tokens = fallback.max_tokens if fallback else 0
         self.requests: list[RequestLog] = []
         self.last_payload: Payload | None = None
 
@@ -198,12 +197,12 @@ class RemoteDirector:
             yield from self._fall_back("not confirmed", transcript, shared_context, cancel)
             return
         yield DirectorStarted(f"remote ({self.config.model})")
-        client = OpenAICompatClient(self.config)
         pending: list[str] = []
         started = time.monotonic()
         try:
-            result = client.stream_chat(payload.body, on_delta=pending.append,
-                                        on_retry=self.on_status, cancel=cancel)
+            with OpenAICompatClient(self.config) as client:
+                result = client.stream_chat(payload.body, on_delta=pending.append,
+                                            on_retry=self.on_status, cancel=cancel)
         except RemoteFailure as failure:
             for text in pending:
                 yield DirectorDelta(text)

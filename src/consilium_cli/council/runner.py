@@ -57,6 +57,11 @@ class AskResult:
         return payload
 
 
+def _repo_root(context: Context, cwd: Path) -> Path:
+    """The root whose paths the redactor shortens: the repository's, else the cwd."""
+    return Path(context.repo.root) if context.repo else cwd
+
+
 def choose_director(loaded: LoadedSettings, engine: Engine, compact: Callable[[str], str],
                     request: AskRequest, context: Context,
                     on_status: Callable[[str], None]) -> Any:
@@ -75,7 +80,7 @@ def choose_director(loaded: LoadedSettings, engine: Engine, compact: Callable[[s
         return local
     return RemoteDirector(
         RemoteConfig.from_settings(director), context_summary=context.summary_text(),
-        repo_root=Path(context.repo.root) if context.repo else request.cwd,
+        repo_root=_repo_root(context, request.cwd),
         max_payload_tokens=director.max_payload_tokens,
         fallback=None if request.no_fallback else local,
         rules=RedactionRules.from_settings(loaded.settings.redact),
@@ -205,5 +210,5 @@ def director_payload(loaded: LoadedSettings, transcript: Transcript, context: Co
     settings = loaded.settings
     return build_payload(transcript, context.summary_text(), settings.director.model,
                          max_tokens=settings.director.max_payload_tokens,
-                         repo_root=Path(context.repo.root) if context.repo else cwd,
+                         repo_root=_repo_root(context, cwd),
                          rules=RedactionRules.from_settings(settings.redact))

@@ -10,6 +10,7 @@ from consilium_cli.council.context import Context, fit_to_budget
 from consilium_cli.council.debate import DebateConfig, build_requests, run_debate, system_message
 from consilium_cli.council.director import Director
 from consilium_cli.council.transcript import CouncilEvent, DirectorDone, Transcript
+from consilium_cli.errors import UsageError
 from consilium_cli.llm.engine import CancelToken, Engine
 
 # Room for chat-template tokens and the director's instruction.
@@ -57,8 +58,6 @@ def plan_budget(engine: Engine, roles: Sequence[str], config: DebateConfig,
 
 def fit_context(engine: Engine, context: Context, budget: Budget) -> Context:
     if budget.context_tokens < 64:
-        from consilium_cli.errors import UsageError
-
         raise UsageError(
             f"a {budget.n_ctx}-token context leaves no room for the task with these agents, "
             "rounds and answer lengths",

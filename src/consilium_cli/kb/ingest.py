@@ -103,6 +103,7 @@ class Document:
     path: Path
     display_path: str
     chunks: tuple[Chunk, ...]
+    id_line: int = 1  # the front matter's `id:` line
 
 
 @dataclass(frozen=True)
@@ -162,7 +163,7 @@ def load_files(files: Iterable[SourceFile]) -> LoadResult:
         result.problems.extend(problems)
         if document is None:
             continue
-        line = _id_line(source.path)
+        line = document.id_line
         if document.meta.id in seen:
             first, first_line = seen[document.meta.id]
             result.problems.append(Problem(
@@ -172,16 +173,6 @@ def load_files(files: Iterable[SourceFile]) -> LoadResult:
         seen[document.meta.id] = (source.path, line)
         result.documents.append(document)
     return result
-
-
-def _id_line(path: Path) -> int:
-    try:
-        for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if text.startswith("id:"):
-                return number
-    except (OSError, UnicodeDecodeError):
-        pass
-    return 1
 
 
 # -- one document ------------------------------------------------------------------------
@@ -215,7 +206,8 @@ def load_document(path: Path, display_path: str | None = None, *,
                                                             "the front matter"))
     if problems:
         return None, problems
-    return Document(meta, path, display_path or str(path), tuple(chunks)), []
+    return Document(meta, path, display_path or str(path), tuple(chunks),
+                    front.fields["id"].line), []
 
 
 def _validate(path: Path, fields: dict[str, Field], close_line: int,
@@ -283,7 +275,9 @@ def _validate(path: Path, fields: dict[str, Field], close_line: int,
 
 
 def _positive_int(value: str | None) -> int | None:
-    if value is None or not value.isdigit():
+    # ASCII digits only (str.isdigit() accepts "²", which int() refuses), and few enough
+    # for the index's 32-bit column.
+    if value is None or not re.fullmatch(r"[0-9]{1,9}", value):
         return None
     number = int(value)
     return number if number >= 1 else None
@@ -365,16 +359,8 @@ def _sections(lines: list[str], start: int, title: str,
     seen_h1 = False
     for index in range(start, len(lines)):
         text = lines[index]
-        marker = _FENCE.match(text)
-        if marker:
-            token = marker.group(1)
-            if not fence:
-                fence = token[0] * len(token)
-            elif token.startswith(fence):
-                fence = ""
-            sections[-1].body.append(text)
-            continue
-        heading = None if fence else _HEADING.match(text)
+        inside, fence = fence, _next_fence(text, fence)
+        heading = None if inside or fence else _HEADING.match(text)
         if heading is None:
             sections[-1].body.append(text)
             continue
@@ -442,19 +428,24 @@ def _chunk(meta: DocMeta, display_path: str, anchor: str, section: _Section,
                  row_hash=hashlib.sha256(row.encode("utf-8")).hexdigest())
 
 
+def _next_fence(line: str, fence: str) -> str:
+    """The code fence open after `line` ("" for none), given the one open before it."""
+    marker = _FENCE.match(line)
+    if marker is None:
+        return fence
+    token = marker.group(1)
+    if not fence:
+        return token[0] * len(token)
+    return "" if token.startswith(fence) else fence
+
+
 def _paragraphs(text: str) -> list[str]:
     """Blocks separated by blank lines; a fenced code block stays one block."""
     blocks: list[str] = []
     current: list[str] = []
     fence = ""
     for line in text.split("\n"):
-        marker = _FENCE.match(line)
-        if marker:
-            token = marker.group(1)
-            if not fence:
-                fence = token[0] * len(token)
-            elif token.startswith(fence):
-                fence = ""
+        fence = _next_fence(line, fence)
         if not line.strip() and not fence:
             if current:
                 blocks.append("\n".join(current))

@@ -138,22 +138,17 @@ class KnowledgeBase:
         base = {"passages": meta.passages, "documents": meta.documents, "roles": meta.roles,
                 "vectors_in_index": meta.has_vectors}
         choice = self.embedding
-        indexed_with = (meta.embedding or {}).get("name")
-        if not meta.has_vectors:
-            if choice is not None and choice.available:
-                return KBStatus(self.index_dir, True, **base,
-                                note="full-text search only: the index was built without "
-                                     "an embedding model",
-                                hint="consilium kb index")
-            reason = choice.reason if choice else "no embedding model configured"
-            hint = choice.hint if choice else "consilium models pull embedding"
-            return KBStatus(self.index_dir, True, **base,
-                            note=f"full-text search only: {reason}", hint=hint)
+        indexed_with = (meta.embedding or {}).get("name")  # None when there are no vectors
         if choice is None or not choice.available:
             reason = choice.reason if choice else "no embedding model configured"
             return KBStatus(self.index_dir, True, **base, embedding_model=indexed_with,
                             note=f"full-text search only: {reason}",
                             hint=choice.hint if choice else "consilium models pull embedding")
+        if not meta.has_vectors:
+            return KBStatus(self.index_dir, True, **base,
+                            note="full-text search only: the index was built without an "
+                                 "embedding model",
+                            hint="consilium kb index")
         from consilium_cli.llm.embed import model_identity
         from consilium_cli.llm.gguf_file import read_gguf
 

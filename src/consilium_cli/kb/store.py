@@ -339,10 +339,3 @@ class Store:
             if where:
                 search = search.where(where, prefilter=True)
             return search.select([*RESULT_COLUMNS, "_distance"]).limit(limit).to_list()
-
-    def count(self) -> int:
-        table = self.passages()
-        if table is None:
-            return 0
-        with map_lance_errors("counting passages", self.index_dir):
-            return int(table.count_rows())

@@ -151,6 +151,9 @@ class LlamaEmbedder:
         dims = self.profile.dims
         self.dim = dims if dims and dims < width else width
         self._end = self._end_token()
+        # A trailing special token the model adds (SEP, EOS) survives truncation.
+        self._keeps_tail = bool(ll.llama_vocab_get_add_eos(self._model.vocab) or
+                                ll.llama_vocab_get_add_sep(self._model.vocab))
 
     def _configure(self, params: Any) -> None:
         cfg = self.config
@@ -205,13 +208,9 @@ class LlamaEmbedder:
 
     def _prepare(self, text: str) -> list[int]:
         tokens = self._tokenize(text)
-        ll = self._ll
-        # A trailing special token the model adds (SEP, EOS) survives truncation.
-        keeps_tail = bool(ll.llama_vocab_get_add_eos(self._model.vocab) or
-                          ll.llama_vocab_get_add_sep(self._model.vocab))
         room = self.max_tokens - (1 if self.profile.append_end else 0)
         if len(tokens) > room:
-            tokens = tokens[: room - 1] + tokens[-1:] if keeps_tail else tokens[:room]
+            tokens = tokens[: room - 1] + tokens[-1:] if self._keeps_tail else tokens[:room]
         if self.profile.append_end and (not tokens or tokens[-1] != self._end):
             tokens.append(self._end)
         return tokens or [self._end]

@@ -32,6 +32,7 @@ EMBEDDING_ARCHITECTURES = frozenset({"bert", "nomic-bert", "jina-bert-v2", "xlm-
 _SCALAR = {0: "B", 1: "b", 2: "H", 3: "h", 4: "I", 5: "i", 6: "f", 7: "?",
            10: "Q", 11: "q", 12: "d"}
 _STRING, _ARRAY = 8, 9
+_U64 = struct.Struct("<Q")
 _MAX_KEPT_ARRAY = 64
 
 
@@ -131,8 +132,15 @@ def _read_array(cur: _Cursor) -> tuple[list[Any] | None, int]:
         if cur.pos > len(cur.buf):
             raise _Truncated
     elif item_type == _STRING:
+        # A vocabulary holds ~150k strings: this loop is most of the time of a read.
+        buf, pos, end, unpack = cur.buf, cur.pos, len(cur.buf), _U64.unpack_from
         for _ in range(count):
-            cur.skip_string()
+            if pos + 8 > end:
+                raise _Truncated
+            pos += 8 + unpack(buf, pos)[0]
+        if pos > end:
+            raise _Truncated
+        cur.pos = pos
     elif item_type == _ARRAY:
         for _ in range(count):
             _read_array(cur)

@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from consilium_cli.errors import EngineError, ModelError, UsageError
 from consilium_cli.llm.chat_template import render_chat
@@ -51,8 +51,6 @@ from consilium_cli.llm.native import (
     physical_cores,
 )
 
-if TYPE_CHECKING:
-    pass
 
 class ContextOverflowError(UsageError):
     """The prompts and answers do not fit in the context."""
@@ -94,9 +92,11 @@ class _Sequence:
 class LlamaCppEngine(Engine):
     """A GGUF model loaded in-process; `stream()` runs batches of chat requests."""
 
-    def __init__(self, model_path: Path, config: EngineConfig | None = None) -> None:
+    def __init__(self, model_path: Path, config: EngineConfig | None = None, *,
+                 gguf: GGUFInfo | None = None) -> None:
+        """`gguf`: the file's header when the caller has already read it."""
         self.config = config or EngineConfig()
-        self.gguf: GGUFInfo = read_gguf(Path(model_path))
+        self.gguf: GGUFInfo = gguf or read_gguf(Path(model_path))
         if self.config.n_ctx < 64:
             raise UsageError(f"context size {self.config.n_ctx} is too small (at least 64)")
         trained = self.gguf.context_length
@@ -325,6 +325,7 @@ class LlamaCppEngine(Engine):
             pointer = self._ll.llama_get_logits_ith(self._ctx.ptr, batch_index)
             found[seq.index] = np.ctypeslib.as_array(pointer, shape=(n_vocab,)).copy()
 
+        self._abort = False  # a cancelled stream() leaves the flag set
         try:
             prompts, shared, reuse, seqs = self._prepare(requests)
             self._prefill_all(prompts, shared, reuse, seqs, grab)
@@ -459,7 +460,9 @@ class _CancelWatcher:
                 return
 
     def stop(self) -> None:
+        # Joined, so a watcher of a finished batch cannot set the flag during the next one.
         self._stopped.set()
+        self._thread.join()
 
 
 def _common_prefix(seqs: Sequence[Sequence[int]]) -> int:

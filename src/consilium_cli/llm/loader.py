@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -10,16 +9,15 @@ from consilium_cli.config import DEFAULT, LoadedSettings, ModelSettings, Setting
 
 if TYPE_CHECKING:
     from consilium_cli.llm.llamacpp import LlamaCppEngine
-    from consilium_cli.llm.models import Registry
 
 
-def resolve_model_path(model: ModelSettings, registry: Registry | None = None) -> Path:
+def resolve_model_path(model: ModelSettings) -> Path:
     """The GGUF to load: `model.path` if set, else the registry's file for `model.name`."""
     if model.path:
         return Path(model.path).expanduser()
     from consilium_cli.llm.models import Registry
 
-    return (registry or Registry()).require_path(model.name)
+    return Registry().require_path(model.name)
 
 
 def load_engine(settings: Settings | LoadedSettings, *, n_seq_max: int = 8) -> LlamaCppEngine:
@@ -37,12 +35,11 @@ def load_engine(settings: Settings | LoadedSettings, *, n_seq_max: int = 8) -> L
         settings = settings.settings
     model = settings.model
     path = resolve_model_path(model)
+    gguf = read_gguf(path)
     n_ctx = model.ctx
-    if not explicit_ctx:
-        trained = read_gguf(path).context_length
-        if trained and trained < n_ctx:
-            n_ctx = trained
-            model = replace(model, ctx=n_ctx)
+    trained = gguf.context_length
+    if not explicit_ctx and trained and trained < n_ctx:
+        n_ctx = trained
     config = EngineConfig(n_ctx=n_ctx, n_threads=model.threads, n_batch=model.batch,
                           n_seq_max=n_seq_max, flash_attn=model.flash_attn)
-    return LlamaCppEngine(path, config)
+    return LlamaCppEngine(path, config, gguf=gguf)

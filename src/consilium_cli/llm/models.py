@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -141,7 +141,7 @@ class Registry:
             "is not downloaded",
             hint=f"consilium models pull {name}")
 
-    def pull(self, name: str, progress: Callable[[str], None] | None = None) -> Path:
+    def pull(self, name: str) -> Path:
         """Download into the Hugging Face cache (resumes a partial download)."""
         entry = self.get(name)
         if not entry.from_hub:
@@ -151,13 +151,13 @@ class Registry:
 
             return Path(hf_hub_download(entry.repo, entry.file, revision=entry.revision))
 
-    def verify(self, name: str, purpose: str | None = None) -> VerifyReport:
+    def verify(self, name: str) -> VerifyReport:
         """Check the header, size and (when known) the sha256 of a model's file."""
         from consilium_cli.llm.gguf_file import read_gguf
 
         entry = self.get(name)
         path = self.require_path(name)
-        info = read_gguf(path, purpose=purpose or entry.purpose)
+        info = read_gguf(path, purpose=entry.purpose)
         digest = sha256_file(path)
         matches = None if not entry.sha256 else digest == entry.sha256.lower()
         if matches is False:

@@ -168,6 +168,18 @@ class OpenAICompatClient:
                                          timeout=timeout, max_retries=0)
         return self._client.with_options(timeout=timeout)
 
+    def close(self) -> None:
+        """Close the HTTP connection pool (the client can be used again afterwards)."""
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def __enter__(self) -> OpenAICompatClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def stream_chat(self, body: dict[str, Any], *, on_delta: Callable[[str], None],
                     on_retry: Callable[[str], None] | None = None,
                     cancel: CancelToken | None = None,

@@ -20,7 +20,9 @@ LineKind = Literal["context", "added", "removed"]
 FileStatus = Literal["modified", "added", "deleted", "renamed", "copied"]
 
 _HUNK = re.compile(r"^(@{2,}) (.*?) \1(?: (.*))?$")
-_RANGE = re.compile(r"^([-+])(\d+)(?:,(\d+))?$")
+# Line numbers of at most 18 digits: a longer "number" is no line number, and int() of
+# thousands of digits would raise.
+_RANGE = re.compile(r"^([-+])([0-9]{1,18})(?:,([0-9]{1,18}))?$")
 _ENVELOPE = re.compile(
     r"^(?:From [0-9a-f]{40} |commit [0-9a-f]{7,64}\b|From: |Subject: |Date: |Author: )"
 )
@@ -370,7 +372,7 @@ class _Parser:
             cur.new_path = unquote_c(line.split(" ", 2)[2])
         elif line.startswith(("similarity index ", "dissimilarity index ")):
             digits = value.split(" ", 1)[-1].rstrip("%")
-            if digits.isdigit():
+            if re.fullmatch(r"[0-9]{1,3}", digits):
                 cur.similarity = int(digits)
         elif line.startswith("index "):
             parts = value.split(" ")

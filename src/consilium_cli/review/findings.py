@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 SEVERITIES: tuple[str, ...] = ("info", "low", "medium", "high", "critical")
@@ -58,8 +58,6 @@ class AgentOutcome:
     group: int
     findings: tuple[Finding, ...]
     problem: str = ""
-    truncated: bool = False
-    notes: tuple[str, ...] = field(default_factory=tuple)
 
 
 def findings_schema(files: Sequence[str], max_findings: int = MAX_FINDINGS) -> dict[str, Any]:

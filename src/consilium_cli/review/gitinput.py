@@ -12,10 +12,11 @@ stream and stopped at the size limit.
 from __future__ import annotations
 
 import subprocess
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from consilium_cli.errors import UsageError
 
@@ -31,6 +32,8 @@ DIFF_FLAGS = (
     "--src-prefix=a/", "--dst-prefix=b/", "--unified=3", "-M",
     "--ignore-submodules=dirty", "--submodule=short",
 )
+# git's error output kept for the error message (the rest is read and dropped).
+_STDERR_KEPT = 64_000
 
 
 @dataclass(frozen=True)
@@ -140,21 +143,35 @@ def run_capped(root: Path, cmd: Sequence[str], max_bytes: int) -> bytes:
     handle = _git(root).execute(list(cmd), as_process=True, env=safe_env(),
                                 istream=subprocess.DEVNULL)
     proc = handle.proc
+    # git writes warnings (one per file about line endings, say) while it writes the diff:
+    # stderr is drained alongside, or a full stderr pipe would stop git and this read.
+    stderr: list[bytes] = []
+    drain = threading.Thread(target=_drain, args=(proc.stderr, stderr), daemon=True)
+    drain.start()
     try:
         data = proc.stdout.read(max_bytes + 1)
         if len(data) > max_bytes:
             raise DiffTooLargeError(max_bytes)
-        stderr = proc.stderr.read()
         status = proc.wait()
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+        drain.join()
         proc.stdout.close()
         proc.stderr.close()
     if status != 0:
-        raise GitCommandError(list(cmd), status, stderr)
+        raise GitCommandError(list(cmd), status, b"".join(stderr))
     return bytes(data)
+
+
+def _drain(stream: IO[bytes], kept: list[bytes]) -> None:
+    """Read `stream` to its end, keeping its first `_STDERR_KEPT` bytes."""
+    size = 0
+    for chunk in iter(lambda: stream.read(65536), b""):
+        if size < _STDERR_KEPT:
+            kept.append(chunk[:_STDERR_KEPT - size])
+            size += len(kept[-1])
 
 
 def read_worktree_lines(root: Path, rel_path: str, max_bytes: int) -> list[str] | None:

@@ -21,7 +21,7 @@ from consilium_cli.review.verdict import (
     SUMMARY_CHARS,
     Summarizer,
     Verdict,
-    apply_ranking,
+    rank_shown,
     summary_messages,
     unranked,
 )
@@ -36,14 +36,13 @@ def _schema() -> dict[str, Any]:
             "required": ["summary", "ranking"], "additionalProperties": False}
 
 
-def _strict_parse(raw: str, count: int) -> tuple[str, list[int]]:
+def _strict_parse(raw: str) -> tuple[str, list[int]]:
     """A verdict or ValueError; a remote answer off the schema is a failure."""
     data = json.loads(raw)
     if not isinstance(data, dict) or not isinstance(data.get("summary"), str) \
             or not isinstance(data.get("ranking"), list):
         raise ValueError("not a {summary, ranking} object")
-    ranking = [n for n in data["ranking"] if isinstance(n, int) and 1 <= n <= count]
-    return data["summary"].strip(), ranking
+    return data["summary"].strip(), data["ranking"]
 
 
 def remote_summarizer(settings: Settings, fallback: Summarizer | None, *,
@@ -83,23 +82,21 @@ def remote_summarizer(settings: Settings, fallback: Summarizer | None, *,
                                         for m, r in zip(messages, redacted)],
                          _schema(), schema_name="review_verdict")
         try:
-            result = OpenAICompatClient(config).stream_chat(
-                body, on_delta=lambda _t: None, on_retry=on_status)
+            with OpenAICompatClient(config) as client:
+                result = client.stream_chat(body, on_delta=lambda _t: None, on_retry=on_status)
         except RemoteFailure as failure:
             if log is not None:
                 log(body, f"failed: {failure.reason}", None)
             return fall_back(failure.reason, findings, diff)
         try:
-            summary, ranking = _strict_parse(result.text, len(shown))
+            summary, ranking = _strict_parse(result.text)
         except ValueError as exc:
             if log is not None:
                 log(body, f"failed: malformed answer: {exc}", result)
             return fall_back(f"malformed answer: {exc}", findings, diff)
         if log is not None:
             log(body, "ok", result)
-        ranked = apply_ranking(shown, ranking)
-        ranked = (*ranked, *(replace(f, rank=len(ranked) + i + 1)
-                             for i, f in enumerate(ordered[MAX_RANKED:])))
-        return Verdict(ranked, clean(summary)[:SUMMARY_CHARS], f"director {config.model}")
+        return Verdict(rank_shown(ordered, ranking), clean(summary)[:SUMMARY_CHARS],
+                       f"director {config.model}")
 
     return summarize

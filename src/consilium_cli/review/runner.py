@@ -154,7 +154,7 @@ def outcome_of(done: Finished, role: str, group: Group) -> AgentOutcome:
     if salvaged:
         problem = (f"the answer was cut off at {done.completion_tokens} tokens; "
                    f"{len(findings)} complete finding(s) kept (raise review.max_tokens)")
-    return AgentOutcome(role, group.index, tuple(findings), problem, salvaged)
+    return AgentOutcome(role, group.index, tuple(findings), problem)
 
 
 def iter_review(engine: Engine, plan: ReviewPlan, *, options: ReviewOptions,

@@ -54,6 +54,13 @@ def apply_ranking(findings: Sequence[Finding], order: Sequence[int]) -> tuple[Fi
     return tuple(replace(f, rank=i + 1) for i, f in enumerate(ranked))
 
 
+def rank_shown(ordered: Sequence[Finding], ranking: Sequence[int]) -> tuple[Finding, ...]:
+    """A summarizer's `ranking` of the first `MAX_RANKED` findings (the ones it was shown)
+    of `ordered` (by severity), then every other finding in that order; each gets its rank."""
+    shown = min(len(ordered), MAX_RANKED)
+    return apply_ranking(ordered, [n for n in ranking if isinstance(n, int) and 1 <= n <= shown])
+
+
 def enforce(verdict: Verdict, findings: Sequence[Finding]) -> Verdict:
     """The summarizer's order applied to exactly `findings`, as the code graded them:
     anything it added or changed is ignored and anything it left out is appended."""
@@ -146,11 +153,8 @@ def local_summarizer(engine: Engine, *, max_tokens: int = 384, temperature: floa
         done = collect(engine.stream([request]), 1)
         raw = done[0].text if done else ""
         summary, ranking, complete = parse_verdict(raw)
-        ranked = apply_ranking(shown, ranking)
-        ranked = (*ranked, *(replace(f, rank=len(ranked) + i + 1)
-                             for i, f in enumerate(ordered[MAX_RANKED:])))
         note = "" if complete else "the summary was cut short (raise review.max_tokens)"
-        return Verdict(ranked, clean(summary).strip()[:SUMMARY_CHARS],
+        return Verdict(rank_shown(ordered, ranking), clean(summary).strip()[:SUMMARY_CHARS],
                        f"local model {engine.info.name or 'local'}", note)
 
     return summarize

@@ -34,6 +34,7 @@ from consilium_cli.tools.files import (
     read_state,
     remove_file,
     resolve_target,
+    sha256_bytes,
     write_bytes,
 )
 from consilium_cli.tools.journal import SessionWriter
@@ -58,7 +59,7 @@ NOT_UNDOABLE_PUSH = "a push cannot be undone by consilium"
 
 
 class ActionFailed(ConsiliumError):
-    """An approved action could not be carried out (nothing of it was written)."""
+    """An approved action could not be carried out."""
 
 
 @dataclass(frozen=True)
@@ -198,36 +199,44 @@ class FileAction(Prepared):
         journal = env.journal
         befores = [_store_before(env, c.target.display, c.shown) for c in self.changes]
         intended = [{"path": c.target.display, "exists": c.new is not None,
-                     "sha256": _sha(c.new) if c.new is not None else ""} for c in self.changes]
-        step = journal.begin(self.preview.index, self.preview.kind, self.preview.title,
-                             undoable=True, files=befores, intended=intended)
-        created: list[str] = []
-        try:
-            for change in self.changes:
-                if change.new is None:
-                    remove_file(change.target.path)
-                else:
-                    mode = change.mode if change.mode is not None else change.shown.mode
-                    folders = write_bytes(change.target.path, change.new, mode)
-                    created += [str(f) for f in folders]
-        except BaseException as exc:
-            journal.end(step, ok=False, error=str(exc) or type(exc).__name__,
-                        files=_after_states(self.changes), created_dirs=created)
-            raise
-        journal.end(step, ok=True, files=_after_states(self.changes), created_dirs=created)
+                     "sha256": sha256_bytes(c.new) if c.new is not None else ""}
+                    for c in self.changes]
+        created: list[Path] = []
+
+        def left() -> dict[str, Any]:
+            return {"files": _states_left([c.target for c in self.changes]),
+                    "created_dirs": [str(f) for f in created]}
+
+        with journal.step(self.preview.index, self.preview.kind, self.preview.title,
+                          undoable=True, left=left, files=befores, intended=intended):
+            for number, change in enumerate(self.changes):
+                try:
+                    if change.new is None:
+                        remove_file(change.target.path)
+                    else:
+                        mode = change.mode if change.mode is not None else change.shown.mode
+                        write_bytes(change.target.path, change.new, mode, created=created)
+                except OSError as exc:
+                    partial = number > 0 or bool(created)
+                    raise ActionFailed(
+                        f"could not {'delete' if change.new is None else 'write'} "
+                        f"{change.target.display}: {exc.strerror or exc}",
+                        hint=f"consilium undo {journal.id}" if partial else "") from exc
         return self._done(f"{self.verb} {self.preview.title.split(' ', 1)[-1]}")
         yield  # pragma: no cover - makes this a generator
 
 
-def _sha(data: bytes) -> str:
-    from consilium_cli.tools.files import sha256_bytes
-
-    return sha256_bytes(data)
-
-
-def _after_states(changes: list[FileChange]) -> list[dict[str, Any]]:
-    return [_state_json(c.target.display, read_state(c.target.path, keep_data=False))
-            for c in changes]
+def _states_left(targets: list[Target]) -> list[dict[str, Any]]:
+    """The state of each path after a step; a path that cannot be read is left out (undo
+    then accepts its prior or intended state, as after a kill)."""
+    states = []
+    for target in targets:
+        try:
+            states.append(_state_json(target.display, read_state(target.path,
+                                                                 keep_data=False)))
+        except ConsiliumError:
+            continue
+    return states
 
 
 def _escape_notes(targets: list[Target]) -> tuple[tuple[str, ...], str]:
@@ -318,12 +327,11 @@ def prepare_write(action: WriteFile, total: int, env: ApplyEnv) -> Prepared:
         except NotTextError:
             old_text = ""
             notes.append(f"replaces a binary file of {len(state.data or b'')} bytes")
+    new_text = normalize_block(action.content, fmt)
     try:
-        new = encode_text(action.content.replace("\r\n", "\n") if fmt.crlf else action.content,
-                          fmt, target.display)
+        new = encode_text(new_text, fmt, target.display)
     except NotTextError as exc:
         return _failed(action, total, title, exc.message)
-    new_text = normalize_block(action.content, fmt)
     if fmt.crlf:
         notes.append("written with the file's CRLF line endings")
     notes.append("replaces the whole file" if state.exists else "creates a new file")
@@ -341,12 +349,13 @@ def prepare_delete(action: DeleteFile, total: int, env: ApplyEnv) -> Prepared:
     title = action.label()
     target, state = _target_state(env, action, action.path, must_exist=True)
     data = state.data or b""
-    body = "" if is_binary(data) else data.decode("utf-8", "replace")
-    notes = (f"binary file, {len(data)} bytes" if is_binary(data) else
-             f"{body.count(chr(10)) + (0 if body.endswith(chr(10)) or not body else 1)} "
-             "line(s) removed; consilium keeps a copy for undo",)
+    binary = is_binary(data)
+    body = "" if binary else data.decode("utf-8", "replace")
+    lines = body.count("\n") + (0 if body.endswith("\n") or not body else 1)
+    notes = (f"binary file, {len(data)} bytes" if binary else
+             f"{lines} line(s) removed; consilium keeps a copy for undo",)
     danger, personal = _escape_notes([target])
-    diff = () if is_binary(data) else _unified(body, "", target.display, "/dev/null", 0)
+    diff = () if binary else _unified(body, "", target.display, "/dev/null", 0)
     preview = _preview(action, total, "edit", title, fields=(("file", target.display),),
                        diff=diff, full_diff=diff, body=body, notes=notes, danger=danger,
                        personal=personal)
@@ -387,11 +396,10 @@ class RunAction(Prepared):
         from consilium_cli.tools.shell import Exited, Output, run_command
 
         a = self.action
-        step = env.journal.begin(a.index, a.kind, self.preview.title, undoable=False,
-                                 argv=list(a.argv), command=a.command, pipeline=a.pipeline,
-                                 cwd=str(self.cwd))
         exited: Exited | None = None
-        try:
+        with env.journal.step(a.index, a.kind, self.preview.title, undoable=False,
+                              argv=list(a.argv), command=a.command, pipeline=a.pipeline,
+                              cwd=str(self.cwd)) as end:
             for event in run_command(None if a.pipeline else a.argv, cwd=self.cwd,
                                      timeout_s=self.timeout_s, env=self.child_env,
                                      command=a.command if a.pipeline else None):
@@ -399,17 +407,14 @@ class RunAction(Prepared):
                     yield ActionOutput(a.index, event.stream, event.text)
                 elif isinstance(event, Exited):
                     exited = event
-        except BaseException as exc:
-            env.journal.end(step, ok=False, error=str(exc) or type(exc).__name__)
-            raise
-        assert exited is not None
-        ok = exited.code == 0 and not exited.timed_out
-        if exited.timed_out:
-            message = f"timed out after {self.timeout_s:g} s and was stopped"
-        else:
-            message = f"exit code {exited.code}"
-        env.journal.end(step, ok=ok, error="" if ok else message, exit_code=exited.code,
-                        timed_out=exited.timed_out)
+            assert exited is not None
+            ok = exited.code == 0 and not exited.timed_out
+            if exited.timed_out:
+                message = f"timed out after {self.timeout_s:g} s and was stopped"
+            else:
+                message = f"exit code {exited.code}"
+            end.update(ok=ok, error="" if ok else message, exit_code=exited.code,
+                       timed_out=exited.timed_out)
         return ActionResult(a.index, ok or (a.allow_failure and not exited.timed_out),
                             message, exited.output, exit_code=exited.code)
 
@@ -468,38 +473,25 @@ class GitAction(Prepared):
             output = repo.execute(a.op, a.args)
             return self._done(f"git {a.op}", output=output)
         if a.op == "push":
-            step = env.journal.begin(a.index, a.kind, self.preview.title, undoable=False,
-                                     op=a.op, args=a.args)
-            try:
+            with env.journal.step(a.index, a.kind, self.preview.title, undoable=False,
+                                  op=a.op, args=a.args):
                 output = repo.execute(a.op, a.args)
-            except BaseException as exc:
-                env.journal.end(step, ok=False, error=str(exc) or type(exc).__name__)
-                raise
-            env.journal.end(step, ok=True)
             return self._done(f"git {a.op}", output=output)
         paths = repo.files_changed_by(a.op, a.args)
         targets = [env.resolve(p) for p in paths]
         befores = [_store_before(env, t.display, read_state(t.path)) for t in targets]
         state = repo.capture(a.op, a.args)
-        git_before = state.to_json()
         if repo.index_changed_by(a.op):
             index = repo.index_path()
-            git_before["index_object"] = env.journal.journal.put_object(index.read_bytes()) \
+            state.index_object = env.journal.journal.put_object(index.read_bytes()) \
                 if index.exists() else None
-        step = env.journal.begin(a.index, a.kind, self.preview.title, undoable=True, op=a.op,
-                                 args=a.args, files=befores, git=git_before)
-        try:
+
+        def left() -> dict[str, Any]:
+            return {"files": _states_left(targets), "git": repo.capture(a.op, a.args).to_json()}
+
+        with env.journal.step(a.index, a.kind, self.preview.title, undoable=True, left=left,
+                              op=a.op, args=a.args, files=befores, git=state.to_json()):
             output = repo.execute(a.op, a.args)
-        except BaseException as exc:
-            env.journal.end(step, ok=False, error=str(exc) or type(exc).__name__,
-                            files=[_state_json(t.display, read_state(t.path, keep_data=False))
-                                   for t in targets],
-                            git=repo.capture(a.op, a.args).to_json())
-            raise
-        env.journal.end(step, ok=True,
-                        files=[_state_json(t.display, read_state(t.path, keep_data=False))
-                               for t in targets],
-                        git=repo.capture(a.op, a.args).to_json())
         return self._done(f"git {a.op}", output=output)
         yield  # pragma: no cover - makes this a generator
 
@@ -552,15 +544,11 @@ class DbAction(Prepared):
             result = run_query(self.target, a.sql, a.params, read_only=True)
             return self._done(f"{len(result.rows)} row(s)", data=result)
         if self.target.engine != "sqlite":
-            step = env.journal.begin(a.index, a.kind, self.preview.title, undoable=False,
-                                     db={"engine": "postgresql", "url": self.target.display,
-                                         "sql": a.sql, "params": list(a.params)})
-            try:
+            with env.journal.step(a.index, a.kind, self.preview.title, undoable=False,
+                                  db={"engine": "postgresql", "url": self.target.display,
+                                      "sql": a.sql, "params": list(a.params)}) as end:
                 result = run_query(self.target, a.sql, a.params, read_only=False)
-            except BaseException as exc:
-                env.journal.end(step, ok=False, error=str(exc) or type(exc).__name__)
-                raise
-            env.journal.end(step, ok=True, rowcount=result.rowcount)
+                end["rowcount"] = result.rowcount
             return self._done(f"{result.rowcount} row(s) affected", data=result)
         path = self.target.file.path
         display = self.target.file.display
@@ -576,21 +564,17 @@ class DbAction(Prepared):
         # as a file too, so undo puts it back byte for byte, in order with file actions.
         whole = not _sqlite_sidecars(path)
         files = [_store_before(env, display, read_state(path))] if whole else []
-        step = env.journal.begin(a.index, a.kind, self.preview.title, undoable=True, db=db,
-                                 files=files)
 
-        def after() -> dict[str, Any]:
-            state = {"db": {"digest_after": sqlite_digest(path)}}
+        def left() -> dict[str, Any]:
+            state: dict[str, Any] = {"db": {"digest_after": sqlite_digest(path)}}
             if whole:
-                state["files"] = [_state_json(display, read_state(path, keep_data=False))]
+                state["files"] = _states_left([self.target.file])
             return state
 
-        try:
+        with env.journal.step(a.index, a.kind, self.preview.title, undoable=True, left=left,
+                              db=db, files=files) as end:
             result = run_query(self.target, a.sql, a.params, read_only=False)
-        except BaseException as exc:
-            env.journal.end(step, ok=False, error=str(exc) or type(exc).__name__, **after())
-            raise
-        env.journal.end(step, ok=True, rowcount=result.rowcount, **after())
+            end["rowcount"] = result.rowcount
         return self._done(f"{result.rowcount} row(s) affected", data=result)
         yield  # pragma: no cover - makes this a generator
 

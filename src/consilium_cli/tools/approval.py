@@ -15,7 +15,7 @@ nothing. Every answer is passed to `record` (the history log).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 from consilium_cli.errors import UsageError
@@ -50,10 +50,6 @@ class Preview:
     personal: str = ""
     error: str = ""
 
-    @property
-    def summary(self) -> str:
-        return self.title
-
 
 @dataclass(frozen=True)
 class Decision:
@@ -87,13 +83,11 @@ class ApprovalGate:
     ask: AskFn | None = None
     record: RecordFn | None = None
     yes_to_rest: bool = False
-    answers: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         check_policy(self.policy)
 
     def _log(self, preview: Preview, answer: str) -> None:
-        self.answers.append(answer)
         if self.record is not None:
             self.record(preview, answer)
 

@@ -58,17 +58,25 @@ class QueryResult:
     truncated: bool = False
 
 
+_QUERY_PASSWORD = re.compile(r"(?i)((?:^|&)password=)[^&]*")
+
+
 def mask_url(url: str) -> str:
-    """The URL with its password replaced by ***."""
+    """The URL with its password (in the user part or a `password=` parameter) as ***."""
     parts = urlsplit(url)
-    if parts.password is None:
+    query = _QUERY_PASSWORD.sub(r"\1***", parts.query)
+    if parts.password is None and query == parts.query:
         return url
-    user = parts.username or ""
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    netloc = f"{quote(user, safe='')}:***@{host}"
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    netloc = parts.netloc
+    if parts.password is not None:
+        user = parts.username or ""
+        host = parts.hostname or ""
+        if ":" in host:
+            host = f"[{host}]"  # an IPv6 address
+        if parts.port:
+            host = f"{host}:{parts.port}"
+        netloc = f"{quote(user, safe='')}:***@{host}"
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
 def parse_db_url(url: str, root: Path) -> DbTarget:

@@ -16,12 +16,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from consilium_cli.config import PROJECT_FILE, user_config_path
 from consilium_cli.errors import UsageError
+from consilium_cli.paths import user_data_dir
 from consilium_cli.tools.atomic import atomic_remove, atomic_write_bytes
 
-PROJECT_CONFIG_NAME = ".consilium.toml"
 STATE_DIR_NAME = ".consilium"
-MAX_EDIT_BYTES = 8 * 1024 * 1024
 
 
 class PathRefused(UsageError):
@@ -48,9 +48,6 @@ def sha256_bytes(data: bytes) -> str:
 
 def protected_locations() -> list[Path]:
     """consilium's own files outside any repository (user config and data)."""
-    from consilium_cli.config import user_config_path
-    from consilium_cli.paths import user_data_dir
-
     return [user_config_path().parent, user_data_dir()]
 
 
@@ -69,7 +66,7 @@ def _protected_reason(parts: Sequence[str]) -> str:
             return "it is inside .git/ (the repository's own data)"
         if folded == STATE_DIR_NAME:
             return "it is consilium's own state folder (.consilium/)"
-        if folded == PROJECT_CONFIG_NAME:
+        if folded == PROJECT_FILE:
             return "it is consilium's project configuration (.consilium.toml)"
     return ""
 
@@ -121,13 +118,19 @@ class FileState:
 
 
 def read_state(path: Path, *, keep_data: bool = True) -> FileState:
+    """What `path` holds; any failure but "no such file" is a UsageError naming it."""
     try:
         info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise UsageError(f"{path} is a folder, not a file")
+        if not stat.S_ISREG(info.st_mode):
+            # a FIFO or a device would block or never end when read
+            raise UsageError(f"{path} is not a regular file")
+        data = path.read_bytes()
     except FileNotFoundError:
         return FileState(False)
-    if stat.S_ISDIR(info.st_mode):
-        raise UsageError(f"{path} is a folder, not a file")
-    data = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
     return FileState(True, sha256_bytes(data), stat.S_IMODE(info.st_mode),
                      data if keep_data else None)
 
@@ -150,7 +153,7 @@ class TextFormat:
 def is_binary(data: bytes) -> bool:
     if any(data.startswith(bom) for bom, enc in _BOMS if enc.startswith("utf-16")):
         return False
-    return b"\0" in data[:65536] or b"\0" in data
+    return b"\0" in data
 
 
 def decode_text(data: bytes, what: str = "file") -> tuple[str, TextFormat]:
@@ -198,9 +201,15 @@ def normalize_block(text: str, fmt: TextFormat) -> str:
 
 # -- writing ----------------------------------------------------------------------------
 
-def write_bytes(path: Path, data: bytes, mode: int | None = None) -> list[Path]:
-    """Write atomically, keeping the file's mode (or `mode`); return folders created."""
-    created: list[Path] = []
+def write_bytes(path: Path, data: bytes, mode: int | None = None, *,
+                created: list[Path] | None = None) -> list[Path]:
+    """Write atomically, keeping the file's mode (or `mode`); return the folders made.
+
+    Each folder is also added to `created` as soon as it exists, so a caller learns of
+    them even when the write then fails.
+    """
+    made = [] if created is None else created
+    start = len(made)
     folder = path.parent
     missing = []
     while not folder.exists():
@@ -208,9 +217,9 @@ def write_bytes(path: Path, data: bytes, mode: int | None = None) -> list[Path]:
         folder = folder.parent
     for folder in reversed(missing):
         folder.mkdir()
-        created.append(folder)
+        made.append(folder)
     atomic_write_bytes(path, data, mode=mode, keep_mode=mode is None)
-    return created
+    return made[start:]
 
 
 def remove_file(path: Path) -> None:

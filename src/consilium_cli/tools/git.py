@@ -41,7 +41,6 @@ class GitPreview:
     summary: str
     touches: tuple[str, ...] = ()
     details: tuple[str, ...] = ()
-    read_only: bool = False
     undoable: bool = True
     runs_hooks: bool = False
     error: str = ""
@@ -154,10 +153,6 @@ class GitRepo:
     def branch_exists(self, name: str) -> bool:
         return self.rev(f"refs/heads/{name}") is not None
 
-    def status_entries(self) -> list[str]:
-        return list(split_z(self.read("status", "--porcelain=v1", "-z",
-                                      "--untracked-files=all")))
-
     def changed_paths(self, *args: str) -> list[str]:
         """Paths `git diff --name-only ARGS` lists (repository-relative)."""
         return list(split_z(self.read("diff", "--name-only", "--no-renames", "-z", *args)))
@@ -203,14 +198,13 @@ class GitRepo:
         head = self.head()
         branch = (head.branch or "").removeprefix("refs/heads/") or "(detached HEAD)"
         if op == "status":
-            return GitPreview(op, "show the working tree status", read_only=True)
+            return GitPreview(op, "show the working tree status")
         if op == "diff":
             paths = tuple(args.get("paths", ()))
             what = "staged changes" if args.get("staged") else "unstaged changes"
-            return GitPreview(op, f"show the {what}", touches=paths, read_only=True)
+            return GitPreview(op, f"show the {what}", touches=paths)
         if op == "log":
-            return GitPreview(op, f"show the last {args.get('n', 10)} commits on {branch}",
-                              read_only=True)
+            return GitPreview(op, f"show the last {args.get('n', 10)} commits on {branch}")
         if op == "add":
             return GitPreview(op, "stage these paths in the index",
                               touches=tuple(args["paths"]))
@@ -328,9 +322,3 @@ class GitRepo:
         if self.rev("refs/stash") != expected:
             raise GitError("the newest stash is not the one consilium made")
         self.run("stash", "drop", "-q", "stash@{0}", write=True)
-
-
-def find_repo_root(start: Path) -> Path | None:
-    from consilium_cli.gitsafe import repo_root
-
-    return repo_root(start.resolve())

@@ -20,12 +20,13 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from consilium_cli.errors import UsageError
+from consilium_cli.errors import ConsiliumError, UsageError
 from consilium_cli.tools.atomic import atomic_write_bytes
 from consilium_cli.tools.files import STATE_DIR_NAME, sha256_bytes
 
@@ -68,7 +69,6 @@ class SessionLog:
     steps: list[Step] = field(default_factory=list)
     closed: dict[str, Any] | None = None
     undone: dict[str, Any] | None = None
-    undo_started: bool = False
 
     @property
     def created_at(self) -> float:
@@ -176,8 +176,6 @@ class Journal:
                 by_step[rec["step"]].end = rec
             elif kind == "close":
                 log.closed = rec
-            elif kind == "undo-begin":
-                log.undo_started = True
             elif kind == "undone":
                 log.undone = rec
         return log
@@ -248,8 +246,35 @@ class SessionWriter:
         self.append({"t": "end", "step": step, "ok": ok, "error": error, "at": time.time(),
                      **state})
 
+    @contextmanager
+    def step(self, action: int, kind: str, label: str, *, undoable: bool,
+             left: Callable[[], dict[str, Any]] | None = None,
+             **state: Any) -> Iterator[dict[str, Any]]:
+        """Journal the block as one step: `begin` now, `end` when it leaves, also when it
+        raises. The block may put fields of the end record (`ok`, `error`, ...) into the
+        dict it gets. `left()` gives the state the step left; when that cannot be read,
+        the end record goes without it and undo treats the step's state as uncertain."""
+        number = self.begin(action, kind, label, undoable=undoable, **state)
+        record: dict[str, Any] = {}
+        try:
+            yield record
+        except BaseException as exc:
+            self.end(number, ok=False, error=str(exc) or type(exc).__name__,
+                     **_state_left(left))
+            raise
+        self.end(number, **{"ok": True, **record, **_state_left(left)})
+
     def close(self, status: str) -> None:
         self.append({"t": "close", "status": status, "at": time.time()})
+
+
+def _state_left(left: Callable[[], dict[str, Any]] | None) -> dict[str, Any]:
+    if left is None:
+        return {}
+    try:
+        return left()
+    except (OSError, ConsiliumError):
+        return {}
 
 
 def _read_records(path: Path) -> Iterator[dict[str, Any]]:

@@ -34,5 +34,5 @@ def system_info(root: Path) -> dict[str, object]:
         "memory_gib": round(memory / 2**30, 1) if memory else None,
         "disk_free_gib": round(usage.free / 2**30, 1),
         "repository": str(root),
-        "tools": {name: shutil.which(name) for name in TOOLS if shutil.which(name)},
+        "tools": {name: found for name in TOOLS if (found := shutil.which(name))},
     }

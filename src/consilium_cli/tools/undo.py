@@ -6,6 +6,10 @@ is what the session's last change left (for a step a kill interrupted: its prior
 its intended one). Anything that differs from both was changed by someone else since: undo
 lists it and refuses, unless forced. Something already back in its prior state is skipped,
 so an undo that was itself interrupted can be run again.
+
+The journal is a folder in the repository, so its records are not trusted further than
+apply itself: a path that apply would refuse (inside `.git/`, consilium's own files) is
+refused here too.
 """
 
 from __future__ import annotations
@@ -16,7 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from consilium_cli.errors import UsageError
-from consilium_cli.tools.files import read_state, remove_file, write_bytes
+from consilium_cli.tools.files import (
+    PathRefused,
+    Target,
+    read_state,
+    remove_file,
+    resolve_target,
+    write_bytes,
+)
 from consilium_cli.tools.journal import Journal, SessionLog, Step
 
 
@@ -45,6 +56,14 @@ class UndoPlan:
     def conflicts(self) -> list[Restore]:
         return [r for r in self.restores if r.conflict]
 
+    def refuse_conflicts(self) -> None:
+        """Raise UndoConflict, naming each conflict, when there is any."""
+        if self.conflicts:
+            listing = "; ".join(f"{r.name} ({r.conflict})" for r in self.conflicts)
+            raise UndoConflict(f"refusing to undo session {self.session.id}: changed since "
+                               f"it ran: {listing}",
+                               hint=f"consilium undo {self.session.id} --force")
+
     def to_json(self) -> dict[str, Any]:
         return {"session": self.session.id,
                 "restores": [{"kind": r.kind, "name": r.name, "description": r.description,
@@ -58,9 +77,17 @@ def _key(state: dict[str, Any] | None) -> tuple[bool, str] | None:
     return bool(state.get("exists")), str(state.get("sha256", "")) if state.get("exists") else ""
 
 
+def _target(root: Path, display: str) -> Target:
+    """The file a journal path names; one apply would refuse is refused."""
+    try:
+        return resolve_target(root, display)
+    except PathRefused as exc:
+        raise UsageError(f"the journal names a path consilium never writes: {exc.message}",
+                         hint="consilium journal show SESSION") from exc
+
+
 def _path(root: Path, display: str) -> Path:
-    path = Path(display)
-    return path if path.is_absolute() else root / path
+    return _target(root, display).path
 
 
 def _by_path(items: list[dict[str, Any]] | None) -> dict[str, dict[str, Any]]:
@@ -121,14 +148,20 @@ def plan_undo(journal: Journal, log: SessionLog) -> UndoPlan:
         if step.end:
             plan.created_dirs += step.end.get("created_dirs", [])
     for name, track in _file_tracks(log).items():
-        now = _key(read_state(_path(root, name), keep_data=False).to_json())
+        target = _target(root, name)
+        now = _key(read_state(target.path, keep_data=False).to_json())
         first = _key(track.first)
         if now == first:
             plan.already.append(name)
             continue
         what = ("restore" if track.first.get("exists") else "remove") + f" {name}"
+        if target.escape:
+            what += " (outside the repository)"
         conflict = ""
-        if now not in track.accept or track.uncertain:
+        if target.escape and not Path(name).is_absolute():
+            # written inside the repository; a symbolic link made since leads out of it
+            conflict = f"it now leads outside the repository ({target.escape})"
+        elif now not in track.accept or track.uncertain:
             conflict = ("changed since consilium wrote it" if not track.uncertain else
                         "an interrupted git operation left it in an unknown state")
         plan.restores.append(Restore("file", name, what, track.first, conflict))
@@ -219,10 +252,8 @@ def _plan_sqlite(journal: Journal, log: SessionLog, plan: UndoPlan) -> None:
 
 def run_undo(journal: Journal, plan: UndoPlan, *, force: bool = False) -> list[str]:
     """Carry out the undo plan; refuse on conflicts unless forced. Returns what was done."""
-    if plan.conflicts and not force:
-        listing = "; ".join(f"{r.name} ({r.conflict})" for r in plan.conflicts)
-        raise UndoConflict(f"changed since session {plan.session.id}: {listing}",
-                           hint=f"consilium undo {plan.session.id} --force")
+    if not force:
+        plan.refuse_conflicts()
     writer = journal.writer(plan.session.id)
     writer.append({"t": "undo-begin", "force": force, "restores": len(plan.restores)})
     done: list[str] = []
@@ -234,7 +265,11 @@ def run_undo(journal: Journal, plan: UndoPlan, *, force: bool = False) -> list[s
             from consilium_cli.tools.git import GitRepo
 
             repo = GitRepo(root)
-        _restore(journal, item, repo)
+        try:
+            _restore(journal, item, repo)
+        except OSError as exc:
+            raise UsageError(f"could not {item.description}: {exc.strerror or exc}",
+                             hint=f"consilium undo {plan.session.id}") from exc
         done.append(item.description)
     for folder in sorted(set(plan.created_dirs), key=len, reverse=True):
         with contextlib.suppress(OSError):

@@ -1,7 +1,9 @@
 """How `consilium apply` and `consilium undo` show actions, results and undo plans.
 
 Everything that came from a plan, a file, a repository or a command goes through
-`safe()`: escape sequences never reach the terminal.
+`safe()`: escape sequences never reach the terminal. What a person approves is shown with
+its escape sequences made visible, not removed: removed, they would hide the text between
+them (a command after `ESC ]`) from the person while it is still written or run.
 """
 
 from __future__ import annotations
@@ -24,16 +26,21 @@ CATEGORY_LABEL = {"read": "read-only", "edit": "edits a file", "change": "change
 PROMPT_KEYS = "ynadq"
 
 
+def _shown(text: str, style: str = "") -> Text:
+    """Untrusted text to approve: control made visible, nothing hidden."""
+    return safe(text, style, show=True)
+
+
 def _diff_line(line: str) -> Text:
     if line.startswith(("+++", "---")):
-        return safe(line, "bold")
+        return _shown(line, "bold")
     if line.startswith("@@"):
-        return safe(line, "cyan")
+        return _shown(line, "cyan")
     if line.startswith("+"):
-        return safe(line, "green")
+        return _shown(line, "green")
     if line.startswith("-"):
-        return safe(line, "red")
-    return safe(line)
+        return _shown(line, "red")
+    return _shown(line)
 
 
 def render_preview(console: Console, preview: Preview, *, full: bool = False) -> None:
@@ -42,42 +49,42 @@ def render_preview(console: Console, preview: Preview, *, full: bool = False) ->
 
     console.print()
     head = Text(f"[{preview.index + 1}/{preview.total}] ", style="title")
-    head.append_text(safe(preview.title, "title"))
+    head.append_text(_shown(preview.title, "title"))
     head.append(f"  ({CATEGORY_LABEL[preview.category]})", style="muted")
     console.print(head)
     for line in preview.danger:
-        console.print(safe(f"  !! {line}", "bold red"))
+        console.print(_shown(f"  !! {line}", "bold red"))
     if preview.irreversible:
-        console.print(safe(f"  NOT UNDOABLE: {preview.irreversible}", "bold red"))
+        console.print(_shown(f"  NOT UNDOABLE: {preview.irreversible}", "bold red"))
     if preview.personal and not preview.error:
-        console.print(safe(f"  needs your own yes (no policy or 'a' covers it): "
-                           f"{preview.personal}", "warn"))
+        console.print(_shown(f"  needs your own yes (no policy or 'a' covers it): "
+                             f"{preview.personal}", "warn"))
     if preview.why:
-        console.print(safe(f"  why: {preview.why}", "muted"))
+        console.print(_shown(f"  why: {preview.why}", "muted"))
     for label, value in preview.fields:
         line = Text("  ")
         if label:
             line.append(f"{label}: ", style="title")
-        line.append_text(safe(value))
+        line.append_text(_shown(value))
         console.print(line)
     for note in preview.notes:
-        console.print(safe(f"  {note}", "muted"))
+        console.print(_shown(f"  {note}", "muted"))
     for warning in preview.warnings:
-        console.print(safe(f"  warning: {warning}", "warn"))
+        console.print(_shown(f"  warning: {warning}", "warn"))
     if preview.error:
-        console.print(safe(f"  cannot apply: {preview.error}", "error"))
+        console.print(_shown(f"  cannot apply: {preview.error}", "error"))
         return
     lines = preview.full_diff if full else preview.diff
     if full and not lines and preview.body:
         for line in preview.body.splitlines():
-            console.print(safe(line))
+            console.print(_shown(line))
         return
     shown = lines if full else lines[:PREVIEW_DIFF_LINES]
     for line in shown:
         console.print(_diff_line(line))
     if len(lines) > len(shown):
-        console.print(safe(f"  ... {len(lines) - len(shown)} more diff lines: press d to see "
-                           "the whole diff", "muted"))
+        console.print(_shown(f"  ... {len(lines) - len(shown)} more diff lines: press d to "
+                             "see the whole diff", "muted"))
 
 
 def prompt_message(preview: Preview) -> list[tuple[str, str]]:
@@ -157,15 +164,15 @@ def render_summary(console: Console, finished: PlanFinished) -> None:
 
 def render_undo_plan(console: Console, plan: UndoPlan) -> None:
     log = plan.session
-    console.print(safe(f"session {log.id}: {log.task or '(no task)'} [{log.status}]", "title"))
+    console.print(_shown(f"session {log.id}: {log.task or '(no task)'} [{log.status}]", "title"))
     for item in plan.restores:
         if item.conflict:
-            console.print(safe(f"  CHANGED SINCE: {item.name}: {item.conflict}", "bold red"))
+            console.print(_shown(f"  CHANGED SINCE: {item.name}: {item.conflict}", "bold red"))
         else:
-            console.print(safe(f"  will {item.description}"))
+            console.print(_shown(f"  will {item.description}"))
     for name in plan.already:
-        console.print(safe(f"  already as before: {name}", "muted"))
+        console.print(_shown(f"  already as before: {name}", "muted"))
     for label in plan.irreversible:
-        console.print(safe(f"  cannot be undone (not reverted): {label}", "warn"))
+        console.print(_shown(f"  cannot be undone (not reverted): {label}", "warn"))
     if not plan.restores:
-        console.print(safe("  nothing to restore", "muted"))
+        console.print(_shown("  nothing to restore", "muted"))

@@ -34,9 +34,9 @@ def decision_renderable(outcome: DirectorOutcome) -> RenderableType:
     """The Director's panel: decision, reasons, dissents, confidence, follow-up."""
     from rich.console import Group
     from rich.panel import Panel
-    from rich.text import Text
 
-    title = Text(f"Director: {outcome.label}", style="role.director")
+    # The label can carry a remote failure reason, which quotes the server.
+    title = safe(f"Director: {outcome.label}", "role.director")
     parts: list[Any] = []
     if outcome.decision is None:
         parts.append(safe(f"No decision: {outcome.error}", "error"))
@@ -174,8 +174,8 @@ class LiveCouncilView:
         if self.director_label:
             tail = "\n".join(clean(self.director_text).splitlines()[-TAIL_LINES:])
             parts.append(Panel(Text(tail, style="muted"),
-                               title=Text(f"Director: {self.director_label} (deciding…)",
-                                          style="role.director"), title_align="left"))
+                               title=safe(f"Director: {self.director_label} (deciding…)",
+                                          "role.director"), title_align="left"))
         return Group(*parts)
 
     def _round_renderable(self, *, full: bool) -> RenderableType:
