@@ -105,3 +105,15 @@ def test_director_label_from_a_remote_failure_is_cleaned() -> None:
     out = stream.getvalue()
     assert "]52;" not in out
     assert "[bold]x[/]" in out
+
+
+def test_json_output_escapes_what_would_steer_a_terminal() -> None:
+    import json
+
+    from consilium_cli.ui.console import json_text
+
+    payload = {"text": "Привет \x9b31m red \u202e evil \x7f", "ok": "plain"}
+    text = json_text(payload)
+    assert "\x9b" not in text and "\u202e" not in text and "\x7f" not in text
+    assert "Привет" in text
+    assert json.loads(text) == payload

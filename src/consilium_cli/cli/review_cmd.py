@@ -213,11 +213,11 @@ def _emit(app_ctx: AppContext, result: ReviewResult, meta: ReportMeta, out_forma
             app_ctx.out.print(renderable)
         return
     if out_format in ("json", "sarif"):
-        import json
+        from consilium_cli.ui.console import json_text
 
         payload = report.to_json(result, meta) if out_format == "json" else \
             report.to_sarif(result, meta)
-        text = json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
+        text = json_text(payload) + "\n"
     elif out_format == "markdown":
         text = report.to_markdown(result, meta)
     else:

@@ -92,18 +92,24 @@ class Payload:
     redactor: Any
 
     def as_json(self) -> str:
-        return json.dumps(self.body, ensure_ascii=False, indent=2)
+        from consilium_cli.ui.console import json_text
+
+        return json_text(self.body)
 
 
-def _transcript_text(transcript: Transcript, per_answer_chars: int) -> list[str]:
-    """Each round's answers in role order, each cut to `per_answer_chars`."""
+def _transcript_text(transcript: Transcript, redactor: Any,
+                     per_answer_chars: int) -> list[str]:
+    """Each round's answers in role order, each redacted whole and then cut to
+    `per_answer_chars` (cutting first could split a secret past its detector)."""
     from consilium_cli.council.redact import trim_to_budget
 
     rounds = []
     for number in range(1, transcript.last_round + 1):
+        answers = transcript.round_answers(number)
+        redacted = redactor.redact_all([a.text.strip() for a in answers])
         blocks = []
-        for answer in transcript.round_answers(number):
-            text = trim_to_budget(answer.text.strip(), per_answer_chars).text
+        for answer, clean_text in zip(answers, redacted):
+            text = trim_to_budget(clean_text.text, per_answer_chars).text
             blocks.append(f"[{answer.role} — {get_role(answer.role).title}]\n{text}")
         rounds.append(f"## Round {number}\n\n" + "\n\n".join(blocks))
     return rounds
@@ -121,7 +127,9 @@ def build_payload(transcript: Transcript, context_summary: str, model: str, *,
     from consilium_cli.council.redact import Redactor, trim_to_budget
 
     redactor = Redactor(rules, repo_root=repo_root)
-    rounds = _transcript_text(transcript, ANSWER_CHARS)
+    # Everything is redacted before anything is cut; the rounds, already redacted, pass
+    # through the redactor again so every payload text shares one set of placeholders.
+    rounds = _transcript_text(transcript, redactor, ANSWER_CHARS)
     texts = [transcript.task, context_summary, *rounds]
     redacted = redactor.redact_all(texts)
     task, summary, *round_texts = [r.text for r in redacted]
@@ -153,11 +161,7 @@ def build_payload(transcript: Transcript, context_summary: str, model: str, *,
             "# The council's debate\n\n" + "\n\n".join(round_texts))
     messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
     body = chat_body(model, messages, remote_schema(transcript.roles))
-    replaced: dict[str, int] = {}
-    for item in redacted:
-        for kind, count in item.replaced.items():
-            replaced[kind] = replaced.get(kind, 0) + count
-    return Payload(body, replaced, trimmed, redactor)
+    return Payload(body, dict(redactor.summary), trimmed, redactor)
 
 
 class RemoteDirector:

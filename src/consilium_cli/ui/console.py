@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -38,8 +39,20 @@ def make_console(stream: IO[str], *, color: str = "auto", width: int | None = No
                    highlight=False, emoji=False, width=width, soft_wrap=not tty)
 
 
+# JSON escapes only C0 controls; DEL, C1 controls (an 8-bit CSI is \x9b) and the bidi
+# overrides would reach a terminal raw. They can only occur inside strings, where \uXXXX
+# is the same value, so escaping them keeps the JSON identical for a parser.
+_UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def json_text(payload: Any) -> str:
+    """Indented JSON, UTF-8 readable, with nothing in it that steers a terminal."""
+    text = json.dumps(payload, ensure_ascii=False, indent=2, default=str)
+    return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+
+
 def write_json(stream: IO[str], payload: Any) -> None:
     """JSON for scripts: written raw, never through rich (which would wrap lines)."""
-    stream.write(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
+    stream.write(json_text(payload))
     stream.write("\n")
     stream.flush()
