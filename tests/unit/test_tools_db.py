@@ -111,3 +111,13 @@ def test_postgres_queries_writes_and_read_only(postgres_url: str, tmp_path: Path
                   read_only=False)
     assert run_query(target, "SELECT count(*) FROM consilium_t", [],
                      read_only=True).rows == ((2,),)
+
+
+def test_remote_postgres_reads_need_more_than_read_only() -> None:
+    from consilium_cli.tools.actions import _remote_database
+
+    assert not _remote_database("postgresql://app@localhost/db")
+    assert not _remote_database("postgresql://app@127.0.0.1:5432/db")
+    assert not _remote_database("postgresql:///db?host=/var/run/postgresql")
+    assert not _remote_database("sqlite:///app.db")
+    assert _remote_database("postgresql://app:pw@db.example.com/db")

@@ -109,3 +109,13 @@ def test_state_capture(tmp_path: Path) -> None:
     (repo.path / "a.txt").write_text("2\n", encoding="utf-8")
     git.execute("add", {"paths": ["a.txt"]})
     assert git.index_digest() != digest
+
+
+@pytest.mark.parametrize("remote,branch,ok", [
+    ("origin", "main", True), ("origin", "feature/x-1", True), ("origin", "+main", False),
+    ("origin", ":main", False), ("origin", "main:prod", False), ("-oProxy=x", "main", False),
+    ("origin", "a..b", False), ("origin", "", False)])
+def test_push_takes_plain_names_only(remote: str, branch: str, ok: bool) -> None:
+    from consilium_cli.tools.git import push_problem
+
+    assert (push_problem(remote, branch) == "") is ok

@@ -91,18 +91,29 @@ def run_plan(app_ctx: AppContext, plan: Plan, *, policy: str, root: Path) -> Non
         try:
             finished = _render_events(app_ctx, plan, Executor(plan, gate, env, session_id))
         except KeyboardInterrupt:
-            history.finish_session(session_id, status="interrupted", decision=plan.to_json())
+            history.finish_session(session_id, status="interrupted", decision=_for_history(plan))
             hint = f"consilium undo {session_id}" if env.has_journal else ""
             raise InterruptedByUser("interrupted: the action in progress was completed or "
                                     "left no trace; nothing after it ran", hint=hint) from None
         except Exception:
-            history.finish_session(session_id, status="error", decision=plan.to_json())
+            history.finish_session(session_id, status="error", decision=_for_history(plan))
             raise
-        history.finish_session(session_id, status=finished.status, decision=plan.to_json())
+        history.finish_session(session_id, status=finished.status, decision=_for_history(plan))
     if finished.status == "declined":
         raise DeclinedError("every action was declined; nothing was changed")
     if finished.status == "failed":
         raise typer.Exit(ACTION_FAILED_EXIT)
+
+
+def _for_history(plan: Plan) -> dict[str, object]:
+    """The plan as history keeps it: database URLs without their passwords."""
+    from consilium_cli.tools.db import mask_url
+
+    data = plan.to_json()
+    for action in data["actions"]:
+        if action.get("kind") == "db_query" and isinstance(action.get("url"), str):
+            action["url"] = mask_url(action["url"])
+    return data
 
 
 def _render_events(app_ctx: AppContext, plan: Plan, executor: Executor) -> PlanFinished:

@@ -579,6 +579,18 @@ class DbAction(Prepared):
         yield  # pragma: no cover - makes this a generator
 
 
+def _remote_database(url: str) -> bool:
+    """A PostgreSQL URL whose host is not this machine (no host or a socket is local)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if not parts.scheme.startswith("postgres"):
+        return False
+    host = (parts.hostname or "").lower()
+    return bool(host) and host not in ("localhost", "127.0.0.1", "::1") \
+        and not host.startswith("/")
+
+
 def _sqlite_sidecars(path: Path) -> list[Path]:
     return [p for p in (path.with_name(path.name + "-wal"),
                         path.with_name(path.name + "-journal")) if p.exists()]
@@ -588,7 +600,10 @@ def prepare_db(action: DbQuery, total: int, env: ApplyEnv) -> Prepared:
     from consilium_cli.tools.db import mask_url, parse_db_url, sql_writes
 
     writes = sql_writes(action.sql)
-    category: Category = "change" if writes else "read"
+    # A query to another machine sends your database credentials and can send data there:
+    # no read-only policy covers it.
+    remote = _remote_database(action.url)
+    category: Category = "change" if writes or remote else "read"
     title = ("write to " if writes else "query ") + mask_url(action.url)
     try:
         target = parse_db_url(action.url, env.root)
@@ -602,6 +617,9 @@ def prepare_db(action: DbQuery, total: int, env: ApplyEnv) -> Prepared:
               ("params", json.dumps(list(action.params), ensure_ascii=False)),
               ("writes", "yes" if writes else "no (runs read-only)")]
     notes = []
+    if remote:
+        notes.append("connects to another machine with your database credentials; only "
+                     "--approve all or your yes runs it")
     if writes and target.engine == "sqlite":
         notes.append("a backup of the database is taken before the first write (undo)")
     danger, personal = _escape_notes([target.file] if target.file else [])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -101,13 +102,23 @@ class GitRepo:
             extra["start_new_session"] = True
         with map_git_errors(what or f"running git {args[0]}"):
             status, out, err = Git(str(self.root)).execute(
-                command, env=safe_env(), with_extended_output=True, with_exceptions=False,
+                command, env=self._env(), with_extended_output=True, with_exceptions=False,
                 strip_newline_in_stdout=False, **extra)
         result = GitResult(int(status or 0), str(out), str(err))
         if check and result.status != 0:
             detail = result.stderr.strip() or result.stdout.strip()
             raise GitError(f"git {args[0]} failed: {detail or f'exit {result.status}'}")
         return result
+
+    @staticmethod
+    def _env() -> dict[str, str]:
+        """git's environment: the safe settings, and every variable named like a secret
+        blanked (GitPython adds to the full environment, so blanking is how hooks and
+        remote helpers are kept from the user's keys)."""
+        from consilium_cli.tools.shell import scrub_env
+
+        _kept, dropped = scrub_env(os.environ)
+        return {**dict.fromkeys(dropped, ""), **safe_env()}
 
     def read(self, *args: str) -> str:
         return self.run(*args).stdout
@@ -256,8 +267,9 @@ class GitRepo:
         if op == "push":
             remote = args.get("remote", "origin")
             target = args.get("branch") or branch
+            problem = push_problem(remote, target)
             return GitPreview(op, f"push {target} to {remote}", touches=(f"{remote}/{target}",),
-                              undoable=False)
+                              undoable=False, error=problem)
         raise UsageError(f"unknown git op {op!r}")
 
     # -- running an op ---------------------------------------------------------------------
@@ -296,6 +308,9 @@ class GitRepo:
         if op == "push":
             remote = args.get("remote", "origin")
             target = args.get("branch") or (self.head().branch or "HEAD")
+            problem = push_problem(remote, target)
+            if problem:
+                raise UsageError(problem)
             result = self.run("push", "--", remote, target, write=True)
             return result.stdout + result.stderr
         raise UsageError(f"unknown git op {op!r}")
@@ -322,3 +337,16 @@ class GitRepo:
         if self.rev("refs/stash") != expected:
             raise GitError("the newest stash is not the one consilium made")
         self.run("stash", "drop", "-q", "stash@{0}", write=True)
+
+
+_PLAIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
+
+
+def push_problem(remote: str, target: str) -> str:
+    """Why a push may not run as written: `+main` force-pushes and `:main` deletes the
+    remote branch, which the preview's plain "push main" would not show."""
+    for what, name in (("remote", remote), ("branch", target)):
+        if not name or not _PLAIN_NAME.match(name) or ".." in name or name.endswith(".lock"):
+            return (f"refusing to push: the {what} {name!r} is not a plain name "
+                    "(no force pushes, deletions or refspecs)")
+    return ""

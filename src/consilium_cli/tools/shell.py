@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import os
 import queue
+import re
 import signal
 import subprocess
 import threading
@@ -20,7 +21,9 @@ from pathlib import Path
 
 from consilium_cli.errors import UsageError
 
-SECRET_MARKERS = ("KEY", "TOKEN", "SECRET", "PASSWORD")
+SECRET_MARKERS = ("KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "PASSPHRASE", "CREDENTIAL")
+# A value like postgres://user:password@host carries its secret whatever the name.
+_URL_WITH_PASSWORD = re.compile(r"^[a-z][a-z0-9+.-]*://[^/\s:@]*:[^/\s@]+@", re.IGNORECASE)
 MAX_CAPTURE_CHARS = 1_000_000
 KILL_GRACE_S = 3.0
 
@@ -59,7 +62,8 @@ def scrub_env(env: Mapping[str, str], *,
     dropped: list[str] = []
     for name, value in env.items():
         upper = name.upper()
-        if any(marker in upper for marker in SECRET_MARKERS) or value in secrets:
+        if any(marker in upper for marker in SECRET_MARKERS) or value in secrets \
+                or _URL_WITH_PASSWORD.match(value):
             dropped.append(name)
         else:
             kept[name] = value
