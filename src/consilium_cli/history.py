@@ -235,6 +235,8 @@ class History:
 
     def resolve_id(self, prefix: str) -> str:
         """A full session id from a unique prefix (or 'last')."""
+        if not prefix.strip():
+            raise UsageError("no session id given", hint="consilium history list")
         if prefix == "last":
             row = self._db.execute(
                 "SELECT id FROM sessions ORDER BY created_at DESC, rowid DESC LIMIT 1").fetchone()

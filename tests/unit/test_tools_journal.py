@@ -58,3 +58,17 @@ def test_resolve_picks_the_newest_session_with_changes(tmp_path: Path) -> None:
     assert journal.resolve("aab").id == "aab222"
     with pytest.raises(UsageError, match="ambiguous"):
         journal.resolve("aa")
+
+
+def test_a_linked_state_folder_is_refused(tmp_path: Path) -> None:
+    from consilium_cli.errors import UsageError
+    from consilium_cli.tools.journal import state_dir
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / ".consilium").symlink_to(elsewhere)
+    with pytest.raises(UsageError, match="not a plain folder"):
+        state_dir(repo)
+    assert not any(elsewhere.iterdir())

@@ -30,7 +30,7 @@ NoFallbackOpt = Annotated[bool, typer.Option(
 
 def looks_like_path(value: str) -> bool:
     return value.lower().endswith(".gguf") or "/" in value or "\\" in value or \
-        Path(value).exists()
+        Path(value).is_file()
 
 
 def model_flags(model: str | None = None, ctx: int | None = None,

@@ -155,14 +155,18 @@ def remote_plan(director: Any, context: Context, transcript: Transcript,
         director.log_request(body, f"failed (plan): {failure.reason}", None, failure.latency_s)
         raise RemoteError(f"the remote Director could not write the plan: {failure.reason}",
                           hint="use --director local to plan on this machine") from failure
-    director.log_request(body, "ok (plan)", result)
-    try:
-        data = json.loads(result.text)
-    except json.JSONDecodeError as exc:
-        raise RemoteError(f"the Director's plan is not JSON ({exc.msg})") from exc
     from consilium_cli.tools.plan import PlanError
 
     try:
-        return parse_plan(restore_placeholders(data, redactor), source="Director's plan")
-    except PlanError as exc:
+        plan = parse_plan(restore_placeholders(json.loads(result.text), redactor),
+                          source="Director's plan")
+    except json.JSONDecodeError as exc:
+        director.log_request(body, f"failed (plan): not JSON ({exc.msg})", result)
+        raise RemoteError(f"the Director's plan is not JSON ({exc.msg})") from exc
+    except (PlanError, RemoteError) as exc:
+        director.log_request(body, f"failed (plan): {exc.message}", result)
+        if isinstance(exc, RemoteError):
+            raise
         raise RemoteError(f"the Director's plan is not valid: {exc.message}") from exc
+    director.log_request(body, "ok (plan)", result)
+    return plan

@@ -37,6 +37,11 @@ FORMAT = 1
 def state_dir(root: Path) -> Path:
     """`.consilium/` in the repository, created git-ignored."""
     folder = root / STATE_DIR_NAME
+    # A repository could ship `.consilium` as a link to somewhere else; the journal and
+    # its copies of files must stay inside this repository.
+    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+        raise UsageError(f"{folder} is not a plain folder; consilium keeps its undo journal "
+                         "there and will not follow a link", hint=f"remove {folder}")
     folder.mkdir(exist_ok=True)
     ignore = folder / ".gitignore"
     if not ignore.exists():
