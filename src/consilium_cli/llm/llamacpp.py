@@ -113,19 +113,22 @@ class LlamaCppEngine(Engine):
         self._abort = False
         # ctypes must keep the callback alive as long as the context can call it.
         self._abort_cb = self._ll.ggml_abort_callback(lambda _data: self._abort)
+        opened: list[Any] = [self._model]
         try:
             self._ctx = NativeContext(self._model, self._configure, what=(
                 f"a {self.config.n_ctx}-token context"),
                 hint="lower --ctx (memory) or check the model file")
+            opened.insert(0, self._ctx)
+            self._mem = self._ctx.memory
+            self._batch = NativeBatch(self._ll, max(self.config.n_batch, self.config.n_seq_max))
+            opened.insert(0, self._batch)
+            vocab = self._model.vocab
+            self._eos_text = self._model.piece(self._ll.llama_vocab_eos(vocab), special=True)
+            self._bos_text = self._model.piece(self._ll.llama_vocab_bos(vocab), special=True)
         except BaseException:
-            self._model.close()
+            for resource in opened:  # newest first
+                resource.close()
             raise
-        self._mem = self._ctx.memory
-        self._batch = NativeBatch(self._ll, max(self.config.n_batch, self.config.n_seq_max))
-        self._eos_text = self._model.piece(self._ll.llama_vocab_eos(self._model.vocab),
-                                           special=True)
-        self._bos_text = self._model.piece(self._ll.llama_vocab_bos(self._model.vocab),
-                                           special=True)
 
     def _configure(self, params: Any) -> None:
         cfg = self.config
