@@ -32,6 +32,7 @@ from consilium_cli.llm.native import (
     log_tail,
     map_llama_errors,
     physical_cores,
+    set_sizes,
 )
 
 if TYPE_CHECKING:
@@ -156,17 +157,11 @@ class LlamaEmbedder:
                                 ll.llama_vocab_get_add_sep(self._model.vocab))
 
     def _configure(self, params: Any) -> None:
-        cfg = self.config
-        params.n_ctx = self._n_tokens
-        params.n_batch = self._n_tokens
-        params.n_ubatch = self._n_tokens
-        params.n_seq_max = cfg.n_seq_max
-        params.n_threads = cfg.threads()
-        params.n_threads_batch = cfg.threads()
+        set_sizes(params, n_ctx=self._n_tokens, n_batch=self._n_tokens,
+                  n_seq_max=self.config.n_seq_max, threads=self.config.threads(),
+                  flash_attn=False)
         params.embeddings = True
         params.pooling_type = self.profile.pooling
-        params.kv_unified = True
-        params.flash_attn_type = self._ll.LLAMA_FLASH_ATTN_TYPE_DISABLED
 
     def close(self) -> None:
         if getattr(self, "_ll", None) is None:

@@ -49,6 +49,7 @@ from consilium_cli.llm.native import (
     log_tail,
     map_llama_errors,
     physical_cores,
+    set_sizes,
 )
 
 
@@ -132,15 +133,8 @@ class LlamaCppEngine(Engine):
 
     def _configure(self, params: Any) -> None:
         cfg = self.config
-        params.n_ctx = cfg.n_ctx
-        params.n_batch = cfg.n_batch
-        params.n_ubatch = cfg.n_batch
-        params.n_seq_max = cfg.n_seq_max
-        params.n_threads = cfg.threads()
-        params.n_threads_batch = cfg.threads()
-        params.kv_unified = True
-        params.flash_attn_type = (self._ll.LLAMA_FLASH_ATTN_TYPE_ENABLED if cfg.flash_attn
-                                  else self._ll.LLAMA_FLASH_ATTN_TYPE_DISABLED)
+        set_sizes(params, n_ctx=cfg.n_ctx, n_batch=cfg.n_batch, n_seq_max=cfg.n_seq_max,
+                  threads=cfg.threads(), flash_attn=cfg.flash_attn)
         params.abort_callback = self._abort_cb
 
     def close(self) -> None:

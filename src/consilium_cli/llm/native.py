@@ -141,6 +141,22 @@ class NativeModel:
             self.ptr = None
 
 
+def set_sizes(params: Any, *, n_ctx: int, n_batch: int, n_seq_max: int, threads: int,
+              flash_attn: bool) -> None:
+    """Every size a context needs, explicit (never llama.cpp's defaults); the KV cache is
+    unified so that sequences can share a prefix's cells."""
+    params.n_ctx = n_ctx
+    params.n_batch = n_batch
+    params.n_ubatch = n_batch
+    params.n_seq_max = n_seq_max
+    params.n_threads = threads
+    params.n_threads_batch = threads
+    params.kv_unified = True
+    ll = llama()
+    params.flash_attn_type = (ll.LLAMA_FLASH_ATTN_TYPE_ENABLED if flash_attn
+                              else ll.LLAMA_FLASH_ATTN_TYPE_DISABLED)
+
+
 class NativeContext:
     """A llama_context on a model; `configure` fills in the context parameters."""
 
