@@ -5,12 +5,15 @@ In one run it times:
       and llama-cpp-python's own `Llama.create_completion` on the same prompt;
   (b) the agents one after another;
   (c) consilium's batched council (shared prefix once, all agents in one batch);
-(a) and (c) alternate `--repeat` times and their medians are used. It prints the ratios
+  (d) with --bare: the kernel-bound reference, a bare loop on the same context that does
+      the same prefill and batched steps with greedy argmax and nothing else (no sampler
+      chains, no detokenising, no events), once with one sequence and once with all;
+(a) and (c) (and (d)) alternate `--repeat` times and their medians are used. It prints the ratios
 (b)/(a), (c)/(a) (also per pair), (b)/(c), prefill and decode speed, the time spent inside
 llama_decode, the prefilled tokens per round, and peak RSS.
 
     python bench/council.py [--context 1024] [--role-tokens 48] [--new-tokens 96]
-                            [--agents 6] [--rounds 1] [--repeat 3] [--json]
+                            [--agents 6] [--rounds 1] [--repeat 3] [--bare] [--json]
 """
 
 from __future__ import annotations
@@ -83,6 +86,49 @@ def run_batch(engine: LlamaCppEngine, requests: list[GenerationRequest]) -> tupl
     return time.perf_counter() - started, first, stats, prefill, texts
 
 
+def bare_loop(engine: LlamaCppEngine, requests: list[GenerationRequest],
+              new_tokens: int) -> float:
+    """(d) The engine's prefill and batched steps with greedy argmax and nothing else."""
+    import numpy as np
+
+    # A reference measurement, so it reaches into the engine's native handles on purpose.
+    ll, ctx, mem = engine._ll, engine._ctx.ptr, engine._mem
+    n_vocab = ll.llama_vocab_n_tokens(engine._model.vocab)
+
+    def argmax(batch_index: int) -> int:
+        logits = np.ctypeslib.as_array(ll.llama_get_logits_ith(ctx, batch_index),
+                                       shape=(n_vocab,))
+        return int(logits.argmax())
+
+    engine.reset()
+    started = time.perf_counter()
+    prompts, shared = engine._plan(requests)
+    engine._prefill(prompts[0][:shared], 0, 0)
+    seq_ids = list(range(1, len(prompts) + 1))
+    for seq_id in seq_ids:
+        ll.llama_memory_seq_cp(mem, 0, seq_id, -1, -1)
+    own = [(t, shared + j, seq_id, j == len(p) - shared - 1)
+           for seq_id, p in zip(seq_ids, prompts) for j, t in enumerate(p[shared:])]
+    tokens: list[int] = []
+    for lo in range(0, len(own), engine.config.n_batch):
+        chunk = own[lo:lo + engine.config.n_batch]
+        engine._decode(chunk)
+        tokens += [argmax(i) for i, entry in enumerate(chunk) if entry[3]]
+    positions = [len(p) for p in prompts]
+    for _ in range(new_tokens - 1):
+        engine._decode([(t, pos, seq_id, True)
+                        for t, pos, seq_id in zip(tokens, positions, seq_ids)])
+        tokens = [argmax(i) for i in range(len(tokens))]
+        positions = [pos + 1 for pos in positions]
+    seconds = time.perf_counter() - started
+    engine.reset()
+    return seconds
+
+
+def median(values: list[float]) -> float:
+    return sorted(values)[len(values) // 2]
+
+
 def median_run(runs: list[tuple[Any, ...]]) -> tuple[Any, ...]:
     """The run with the median wall time."""
     return sorted(runs, key=lambda run: run[0])[len(runs) // 2]
@@ -140,6 +186,8 @@ def main() -> None:
                         help="estimate (b) as agents x (a) instead of running it")
     parser.add_argument("--repeat", type=int, default=3,
                         help="(a) and (c) alternate this many times; medians are reported")
+    parser.add_argument("--bare", action="store_true",
+                        help="also time (d), the bare greedy loop (kernel-bound reference)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
@@ -156,9 +204,14 @@ def main() -> None:
 
     # (a) and (c) alternate, so a slower or faster spell of a shared machine hits both.
     singles, councils = [], []
+    bare_singles: list[float] = []
+    bare_councils: list[float] = []
     for _ in range(max(1, args.repeat)):
         singles.append(run_batch(engine, requests[:1]))
         councils.append(run_batch(engine, requests))
+        if args.bare:
+            bare_singles.append(bare_loop(engine, requests[:1], args.new_tokens))
+            bare_councils.append(bare_loop(engine, requests, args.new_tokens))
     pair_ratios = sorted(c[0] / a[0] for a, c in zip(singles, councils))
     single_s, single_first, single_stats, _, _ = median_run(singles)
     council_s, first_s, stats, prefill, texts = median_run(councils)
@@ -223,6 +276,16 @@ def main() -> None:
         "prefilled_tokens_per_round": prefilled,
         "peak_rss_mb": rss,
     }
+    if args.bare:
+        bare_single_s, bare_council_s = median(bare_singles), median(bare_councils)
+        figures |= {
+            "bare_single_s": bare_single_s,
+            "bare_council_s": bare_council_s,
+            "bare_council_over_bare_single": bare_council_s / bare_single_s,
+            "bare_council_over_bare_single_per_pair": sorted(
+                round(c / a, 3) for a, c in zip(bare_singles, bare_councils)),
+            "council_over_bare_council": council_s / bare_council_s,
+        }
     emit(figures, args.json)
 
 
