@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -57,3 +61,58 @@ def test_pipeline_runs_through_the_shell(tmp_path: Path) -> None:
     done = list(run_command(None, command="printf 'a\\nb\\n' | wc -l", cwd=tmp_path,
                             timeout_s=30, env={"PATH": "/usr/bin:/bin"}))[-1]
     assert isinstance(done, Exited) and done.output.strip() == "2"
+
+
+# The child starts a grandchild in a session of its own that holds stdout and stderr for
+# 30 s, records the grandchild's pid in argv[1], says "hi", then runs the rest of the script.
+_DETACHING_CHILD = (
+    "import subprocess, sys\n"
+    "grandchild = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(30)'],"
+    " start_new_session=True)\n"
+    "with open(sys.argv[1], 'w') as f:\n"
+    "    f.write(str(grandchild.pid))\n"
+    "print('hi', flush=True)\n"
+)
+
+
+def _run_detaching(tmp_path: Path, rest: str, timeout_s: float) -> tuple[Exited, str]:
+    """Run the detaching child: its Exited event and streamed stdout; fail, not hang, when
+    run_command does not return."""
+    pid_file = tmp_path / "grandchild.pid"
+    argv = [sys.executable, "-c", _DETACHING_CHILD + rest, str(pid_file)]
+    events: list[object] = []
+    runner = threading.Thread(target=lambda: events.extend(
+        run_command(argv, cwd=tmp_path, timeout_s=timeout_s, env={})), daemon=True)
+    try:
+        runner.start()
+        runner.join(15)
+        assert not runner.is_alive(), "run_command did not return"
+    finally:
+        if pid_file.exists() and pid_file.read_text():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(pid_file.read_text()), signal.SIGKILL)
+        runner.join(15)
+    assert isinstance(events[-1], Exited)
+    return events[-1], "".join(e.text for e in events if isinstance(e, Output))
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX sessions")
+def test_a_detached_grandchild_holding_the_pipes_does_not_hold_the_command(
+        tmp_path: Path) -> None:
+    done, streamed = _run_detaching(tmp_path, "", timeout_s=60)
+    assert done.code == 0 and not done.timed_out and done.detached
+    assert done.output == streamed == "hi\n"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX sessions")
+def test_a_timeout_returns_although_a_detached_grandchild_holds_the_pipes(
+        tmp_path: Path) -> None:
+    done, streamed = _run_detaching(tmp_path, "import time; time.sleep(30)\n", timeout_s=1)
+    assert done.timed_out and done.code != 0 and done.detached
+    assert done.output == streamed == "hi\n"
+
+
+def test_a_command_that_closes_its_pipes_is_not_detached(tmp_path: Path) -> None:
+    done = list(run_command([sys.executable, "-c", "print('x')"], cwd=tmp_path, timeout_s=30,
+                            env={}))[-1]
+    assert isinstance(done, Exited) and not done.detached and done.output == "x\n"

@@ -2,12 +2,15 @@
 timeout, output streamed as events and captured, and an environment without secrets.
 
 The child runs in its own process group, so a timeout or a Ctrl-C ends it and everything
-it started; nothing here prints.
+it started; nothing here prints. A process the child moves out of the group (a daemon, a
+`setsid` server) may keep the output pipes open: once the child has exited or been
+stopped, its pipes get PIPE_GRACE_S to reach their end, then reading stops.
 """
 
 from __future__ import annotations
 
 import codecs
+import contextlib
 import os
 import queue
 import re
@@ -26,6 +29,8 @@ SECRET_MARKERS = ("KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "PASSPHRASE", 
 _URL_WITH_PASSWORD = re.compile(r"^[a-z][a-z0-9+.-]*://[^/\s:@]*:[^/\s@]+@", re.IGNORECASE)
 MAX_CAPTURE_CHARS = 1_000_000
 KILL_GRACE_S = 3.0
+# How long the pipes may stay open once the child has exited or was stopped.
+PIPE_GRACE_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,9 @@ class Exited:
     seconds: float
     output: str
     truncated: bool = False
+    # A process the command started kept stdout or stderr open after the command ended,
+    # so the output may be incomplete.
+    detached: bool = False
 
 
 CommandEvent = Started | Output | Exited
@@ -70,17 +78,25 @@ def scrub_env(env: Mapping[str, str], *,
     return kept, sorted(dropped)
 
 
-def _reader(stream_name: str, pipe: object, out: queue.Queue[tuple[str, bytes | None]]) -> None:
+def _reader(stream_name: str, pipe: object, out: queue.Queue[tuple[str, bytes | None]],
+            abandoned: threading.Event) -> None:
+    """Queue the pipe's chunks until its end (discarding them once abandoned), then close it."""
     read = pipe.read1  # type: ignore[attr-defined]
     try:
         while True:
             chunk = read(65536)
             if not chunk:
                 break
-            out.put((stream_name, chunk))
+            if not abandoned.is_set():
+                out.put((stream_name, chunk))
     except (OSError, ValueError):
         pass
     finally:
+        # The reader closes its own pipe: a blocked read1() holds the BufferedReader's lock,
+        # so close() from another thread would wait for whatever process still holds the
+        # write end. An abandoned pipe is closed here once that process lets go.
+        with contextlib.suppress(OSError):
+            pipe.close()  # type: ignore[attr-defined]
         out.put((stream_name, None))
 
 
@@ -107,6 +123,33 @@ def _kill(proc: subprocess.Popen[bytes]) -> None:
         proc.wait()
 
 
+class _Capture:
+    """Decodes both streams' chunks and keeps the first MAX_CAPTURE_CHARS of the output."""
+
+    def __init__(self) -> None:
+        self.decoders = {name: codecs.getincrementaldecoder("utf-8")("replace")
+                         for name in ("stdout", "stderr")}
+        self.parts: list[str] = []
+        self.size = 0
+        self.truncated = False
+        self.open_streams = len(self.decoders)
+
+    def take(self, name: str, chunk: bytes | None) -> Output | None:
+        """The Output event for a chunk (None: the stream's end), if it holds any text."""
+        if chunk is None:
+            self.open_streams -= 1
+            text = self.decoders[name].decode(b"", final=True)
+        else:
+            text = self.decoders[name].decode(chunk)
+        if not text:
+            return None
+        if self.size < MAX_CAPTURE_CHARS:
+            self.parts.append(text[: MAX_CAPTURE_CHARS - self.size])
+            self.size += len(self.parts[-1])
+            self.truncated = self.truncated or self.size >= MAX_CAPTURE_CHARS
+        return Output(name, text)
+
+
 def run_command(argv: Sequence[str] | None, *, cwd: Path, timeout_s: float,
                 env: Mapping[str, str], command: str | None = None) -> Iterator[CommandEvent]:
     """Run argv (or, for a marked pipeline, `command` through the system shell)."""
@@ -129,51 +172,48 @@ def run_command(argv: Sequence[str] | None, *, cwd: Path, timeout_s: float,
     except OSError as exc:
         raise UsageError(f"cannot run the command: {exc}") from exc
     chunks: queue.Queue[tuple[str, bytes | None]] = queue.Queue()
-    threads = [threading.Thread(target=_reader, args=(name, pipe, chunks), daemon=True)
-               for name, pipe in (("stdout", proc.stdout), ("stderr", proc.stderr))]
-    for thread in threads:
-        thread.start()
-    decoders = {name: codecs.getincrementaldecoder("utf-8")("replace")
-                for name in ("stdout", "stderr")}
-    captured: list[str] = []
-    size = 0
-    truncated = False
-    open_streams = 2
+    abandoned = threading.Event()
+    for name, pipe in (("stdout", proc.stdout), ("stderr", proc.stderr)):
+        threading.Thread(target=_reader, args=(name, pipe, chunks, abandoned),
+                         daemon=True).start()
+    capture = _Capture()
     timed_out = False
     try:
         yield Started(proc.pid)
         deadline = started + timeout_s
-        while open_streams:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                timed_out = True
-                _kill(proc)
-                deadline = float("inf")
-                continue
+        pipes_until: float | None = None  # set once the child has exited or was stopped
+        while capture.open_streams:
+            now = time.monotonic()
+            if pipes_until is None:
+                if proc.poll() is None and now >= deadline:
+                    timed_out = True
+                    _kill(proc)
+                if proc.poll() is not None:
+                    pipes_until = time.monotonic() + PIPE_GRACE_S
+            elif now >= pipes_until:
+                # Take what the readers already queued, not what keeps coming.
+                for _ in range(chunks.qsize()):
+                    event = capture.take(*chunks.get_nowait())
+                    if event is not None:
+                        yield event
+                break
+            until = pipes_until if pipes_until is not None else deadline
             try:
-                name, chunk = chunks.get(timeout=min(remaining, 0.5))
+                name, chunk = chunks.get(timeout=min(max(until - time.monotonic(), 0.01), 0.5))
             except queue.Empty:
                 continue
-            if chunk is None:
-                open_streams -= 1
-                text = decoders[name].decode(b"", final=True)
-            else:
-                text = decoders[name].decode(chunk)
-            if text:
-                if size < MAX_CAPTURE_CHARS:
-                    captured.append(text[: MAX_CAPTURE_CHARS - size])
-                    size += len(captured[-1])
-                    truncated = truncated or size >= MAX_CAPTURE_CHARS
-                yield Output(name, text)
+            event = capture.take(name, chunk)
+            if event is not None:
+                yield event
+        detached = capture.open_streams > 0
         try:
             code = proc.wait(max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             timed_out = True
             _kill(proc)
             code = proc.wait()
-        yield Exited(code, timed_out, time.monotonic() - started, "".join(captured), truncated)
+        yield Exited(code, timed_out, time.monotonic() - started, "".join(capture.parts),
+                     capture.truncated, detached)
     finally:
+        abandoned.set()
         _kill(proc)
-        for pipe in (proc.stdout, proc.stderr):
-            if pipe is not None:
-                pipe.close()
