@@ -3,7 +3,9 @@
     python bench/routing.py [--data FILE ...] [--misses]
 
 By default every tests/data/routing_*.jsonl is read: routing_tasks.jsonl (the set the
-lexicons were first built on) and the held-out sets written after them. For each file, and
+lexicons were first built on) and the held-out sets written after them (a to e, each written
+before the router saw it; a to d were then used for tuning, e has been measured only, and
+tests/unit/test_router_quality.py keeps a recall floor for each file). For each file, and
 for their union, it prints per language (en, ru, all): recall of required roles (share of
 tasks where every required role was chosen; target >= 98%), the share of required roles
 chosen and average roles per task (target <= 2.5); then a confusion summary per role for

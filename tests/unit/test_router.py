@@ -140,6 +140,13 @@ def test_reasons_explain_every_chosen_role() -> None:
     ("migrations/0042_invoices.py", {"architect", "dev"}),
     ("Dockerfile", {"architect", "dev"}),
     (".env", {"security"}),
+    ("db/migrate/20240101_add_index.rb", {"architect", "dev"}),
+    ("prisma/schema.prisma", {"architect", "dev"}),
+    ("src/db/schema.sql", {"dev"}),  # a database schema, not schema.org
+    ("resources/views/welcome.blade.php", {"ux", "dev"}),
+    ("theme/layout.liquid", {"ux", "dev"}),
+    ("tailwind.config.js", {"ux", "dev"}),
+    ("src/seo/structured_data.py", {"seo", "dev"}),
     ("src/app/author.py", {"dev"}),
     (".github/workflows/ci.yml", {"qa"}),
     (".env.production", {"security"}),
@@ -314,3 +321,65 @@ def test_skipping_the_stemmer_loses_no_match_on_the_labelled_words() -> None:
         for token in tokens:
             matched = {key for key in fast.keys(token) if key in fast.words}
             assert matched == {key for key in slow.keys(token) if key in slow.words}, token
+
+
+@pytest.mark.parametrize(("task", "role", "word"), [
+    ("Проведи аудит безопастности нашего API", "security", "безопастности"),
+    ("fix the authetication flow", "security", "authetication"),
+    ("reset pasword link is broken", "security", "pasword"),
+    ("add regresion tests for the parser", "qa", "regresion"),
+    ("архетектуру сервиса надо пересмотреть", "architect", "архетектуру"),
+    ("the sitemapp is stale", "seo", "sitemapp"),
+])
+def test_one_typo_in_a_long_word_still_routes(task: str, role: str, word: str) -> None:
+    routing = route(task)
+    assert role in routing.roles, routing.reasons
+    assert any(reason.startswith(f"word '{word}' (read as ") for reason in routing.reasons[role])
+
+
+@pytest.mark.parametrize(("task", "role"), [
+    ("Новые товары попадают в конец списка", "dev"),  # not "пропадают"
+    ("авторитет команды поддержки вырос", "security"),  # not "авториз*"
+    ("The importer keeps treating empty cells as zero", "security"),  # not "threat"
+    ("сделай пагинацию в списке заказов", "architect"),  # not "плагин*"
+])
+def test_real_words_near_an_entry_are_not_typos(task: str, role: str) -> None:
+    scores = score_roles(task)
+    assert not any("read as" in reason for reason in scores.reasons(role)), scores.points
+
+
+def test_a_typo_counts_a_tier_lower_and_once_per_role() -> None:
+    scores = score_roles("пороль")  # one letter off "пароль" too early in the word
+    assert scores.score("security") == 0
+    scores = score_roles("прверка securty")
+    assert scores.reasons("security") == ["word 'securty' (read as 'security')"]
+    assert scores.score("security") == router.WEIGHTS["strong"] - 1
+
+
+@pytest.mark.parametrize(("a", "b", "near"), [
+    ("безопасн", "безопастн", True),  # a letter added
+    ("password", "pasword", True),  # a letter dropped
+    ("canonical", "canonicel", True),  # a letter changed
+    ("redirect", "redierct", True),  # neighbours swapped
+    ("redirect", "redirect", False),  # the same word is no typo
+    ("пропада", "попада", False),  # the first two letters are kept
+    ("авториз", "авторит", False),  # and the last one
+    ("contract", "cantrakt", False),  # two typos
+])
+def test_one_typo_apart(a: str, b: str, near: bool) -> None:
+    assert router.one_typo_apart(a, b) is near
+    assert router.one_typo_apart(b, a) is near
+
+
+def test_typos_are_checked_for_a_bounded_number_of_words() -> None:
+    lexicon = next(lexicon for lexicon in lexicons() if lexicon.language == "en")
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    words = [f"zq{letters[i // 26]}{letters[i % 26]}unknown" for i in range(router.TYPO_MAX_WORDS)]
+    assert len(lexicon.typos(["pasword", *words])) == 1
+    assert lexicon.typos([*words, "pasword"]) == {}
+
+
+def test_idioms_are_no_evidence() -> None:
+    assert "architect" not in route("Что проверить в первую очередь в форме входа?").roles
+    assert "architect" in route("Нужна очередь задач для рассылки").roles
+    assert router.drop_idioms(["а", "в", "свою", "очередь", "тесты"]) == ["а", "тесты"]

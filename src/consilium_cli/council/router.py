@@ -5,6 +5,8 @@ Snowball and scored against one lexicon per language (package data in `lexicons/
 at run time, so a language is added by adding a file); named files, diff paths, paths
 written in the task and code snippets add signals of their own. Each role scores the
 weights of the distinct entries it matched, and every match is kept as a readable reason.
+A long word that no entry knows but that is one typo away from one ("безопастности") counts
+a tier lower; a lexicon's idioms ("в первую очередь") are taken out before matching.
 
 Stage 2 runs only when stage 1 found no role with enough evidence and an engine is given:
 the local model picks one to three roles under a JSON-schema grammar, and the rules still
@@ -96,6 +98,8 @@ _CACHE_LIMIT = 200_000
 MAX_WORD_CHARS = 64  # longer "words" (hashes, base64, minified code) are no vocabulary
 MAX_DISTINCT_WORDS = 10_000  # distinct words of one text looked up (a 1 MB text stays fast)
 MAX_PATH_CHARS = 512
+TYPO_MIN_CHARS = 6  # words and entries at least this long are matched despite one typo
+TYPO_MAX_WORDS = 256  # unknown words of one text checked for typos, per lexicon
 
 
 @dataclass(frozen=True)
@@ -119,11 +123,21 @@ class Lexicon:
     phrases: dict[str, list[_Phrase]]  # first key -> phrases starting with it
     prefixes: frozenset[str]
     stopwords: frozenset[str]
+    # one-letter-shorter form (or whole) -> (entry word, stem or prefix; its key): see `typos`
+    typo_index: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    idioms: tuple[tuple[str, ...], ...] = ()  # set phrases whose words are no evidence
     _keys: dict[str, frozenset[str]] = field(default_factory=dict)
     _longest_head: int = 0
+    _known: frozenset[str] = frozenset()  # every key some entry or phrase needs
+    _typo_cuts: tuple[int, ...] = ()  # lengths of word starts compared with prefix entries
 
     def __post_init__(self) -> None:
         self._longest_head = max(map(len, self.heads | self.prefixes), default=0)
+        self._known = frozenset(self.words).union(
+            *(p.keys for group in self.phrases.values() for p in group))
+        lengths = {len(target) for hits in self.typo_index.values() for target, key in hits
+                   if key.startswith("p:")}
+        self._typo_cuts = tuple(sorted({n + d for n in lengths for d in (-1, 0, 1)}))
 
     def entries(self, target: str) -> int:
         """How many entries point at `target` (a role, or the change/inquiry sections)."""
@@ -148,6 +162,60 @@ class Lexicon:
                 self._keys.clear()
             self._keys[token] = cached
         return cached
+
+    def typos(self, tokens: Iterable[str]) -> dict[str, frozenset[str]]:
+        """Keys that words unknown to this lexicon would have without one typo
+        ("безопастности" -> the key of "безопасн*"), for the first TYPO_MAX_WORDS such words
+        written in this lexicon's alphabet."""
+        found: dict[str, frozenset[str]] = {}
+        checked = 0
+        for token in tokens:
+            if (len(token) < TYPO_MIN_CHARS or not self.alphabet.issuperset(token)
+                    or not self._known.isdisjoint(self.keys(token))):
+                continue
+            checked += 1
+            if checked > TYPO_MAX_WORDS:
+                break
+            keys = self._typo_keys(token)
+            if keys:
+                found[token] = keys
+        return found
+
+    def _typo_keys(self, token: str) -> frozenset[str]:
+        stem = self.stem(token)
+        starts = {token[:n] for n in self._typo_cuts if n <= len(token)}
+        keys = set()
+        for candidate in {token, stem, *starts}:
+            for variant in _one_deletion(candidate):
+                for target, key in self.typo_index.get(variant, ()):
+                    if key.startswith("p:"):
+                        near = any(one_typo_apart(target, token[:n])
+                                   for n in range(len(target) - 1, len(target) + 2))
+                    else:
+                        near = one_typo_apart(target, token) or one_typo_apart(target, stem)
+                    if near:
+                        keys.add(key)
+        return frozenset(keys)
+
+
+def _one_deletion(text: str) -> set[str]:
+    return {text, *(text[:i] + text[i + 1:] for i in range(len(text)))}
+
+
+def one_typo_apart(a: str, b: str) -> bool:
+    """`b` is `a` with one letter changed, added or dropped, or two neighbours swapped, past
+    the first two letters and before the last one. Typos rarely hit those, and real words
+    often differ from an entry just there: "попадают" is not "пропада*", nor "авторитет"
+    "авториз*"."""
+    if a == b or a[:2] != b[:2] or a[-1:] != b[-1:] or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i, (x, y) in enumerate(zip(a, b)) if x != y]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
+                                  and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    i = next((i for i, (x, y) in enumerate(zip(short, long)) if x != y), len(short))
+    return short[i:] == long[i + 1:]
 
 
 def normalise(token: str) -> str:
@@ -200,6 +268,7 @@ def compile_lexicon(name: str, data: Mapping[str, Any]) -> Lexicon:
     phrases: dict[str, list[_Phrase]] = {}
     prefixes: set[str] = set()
     heads: set[str] = set()
+    typo_targets: set[tuple[str, str]] = set()
     sections: list[tuple[str, Mapping[str, Any]]] = [
         (_CHANGE, {"normal": data.get(_CHANGE, {}).get("words", [])}),
         (_INQUIRY, {"normal": data.get(_INQUIRY, {}).get("words", [])}),
@@ -228,11 +297,33 @@ def compile_lexicon(name: str, data: Mapping[str, Any]) -> Lexicon:
                     words.setdefault(keys[0], []).append((target, weight, entry))
                 else:
                     phrases.setdefault(keys[0], []).append(_Phrase(keys, target, weight, entry))
+                if target in ROLES and (len(keys) > 1 or weight >= WEIGHTS["normal"]):
+                    typo_targets.update(_typo_targets(entry, stem))
     stopwords = frozenset(normalise(w) for w in data.get("stopwords", []))
     alphabet = frozenset(normalise(str(data.get("alphabet", ""))))
     cuts_endings = data.get("stemmer_cuts_endings", False) is True
+    typo_index: dict[str, list[tuple[str, str]]] = {}
+    for target_word, key in sorted(typo_targets):
+        if len(target_word) >= TYPO_MIN_CHARS and alphabet.issuperset(target_word):
+            for variant in _one_deletion(target_word):
+                typo_index.setdefault(variant, []).append((target_word, key))
+    idioms = tuple(tuple(tokenize(idiom)) for idiom in data.get("idioms", []) if idiom.strip())
     return Lexicon(language, stem, alphabet, cuts_endings, frozenset(heads), words, phrases,
-                   frozenset(prefixes), stopwords)
+                   frozenset(prefixes), stopwords, typo_index, idioms)
+
+
+def _typo_targets(entry: str, stem: Callable[[str], str]) -> Iterator[tuple[str, str]]:
+    """(word, key) pairs a misspelt word is compared with: an entry word and its stem for a
+    stemmed entry, the prefix for a starred one; exact ("=") entries take no typos."""
+    for word in entry.split():
+        parts = tokenize(word.rstrip("*"))
+        if word.startswith("=") or len(parts) != 1:
+            continue
+        if word.endswith("*"):
+            yield parts[0], "p:" + parts[0]
+        else:
+            yield parts[0], "s:" + stem(parts[0])
+            yield stem(parts[0]), "s:" + stem(parts[0])
 
 
 @lru_cache(maxsize=1)
@@ -257,14 +348,17 @@ def lexicons() -> tuple[Lexicon, ...]:
     return tuple(found)
 
 
-def _match_phrase(phrase: _Phrase, lexicon: Lexicon, tokens: Sequence[str],
-                  start: int) -> int | None:
+KeysOf = Callable[[str], frozenset[str]]
+
+
+def _match_phrase(phrase: _Phrase, keys_of: KeysOf, stopwords: frozenset[str],
+                  tokens: Sequence[str], start: int) -> int | None:
     """End index of `phrase` matched at `start`, skipping a few words between; else None."""
     pos = start + 1
     for key in phrase.keys[1:]:
         skipped = content = 0
-        while pos < len(tokens) and key not in lexicon.keys(tokens[pos]):
-            content += tokens[pos] not in lexicon.stopwords
+        while pos < len(tokens) and key not in keys_of(tokens[pos]):
+            content += tokens[pos] not in stopwords
             skipped += 1
             if skipped > PHRASE_GAP or content > 1:
                 return None
@@ -277,10 +371,18 @@ def _match_phrase(phrase: _Phrase, lexicon: Lexicon, tokens: Sequence[str],
 
 def _match_words(tokens: Sequence[str]) -> Iterator[tuple[str, str, int]]:
     """(target, reason, weight) for each lexicon entry the tokens match, once per entry
-    (so "пароли" and "паролем" in one task count once)."""
+    (so "пароли" and "паролем" in one task count once). Words that match an entry only
+    through one typo ("безопастности") come after every exact match."""
     unique = list(dict.fromkeys(tokens))[:MAX_DISTINCT_WORDS]
     seen: set[tuple[str, str, str]] = set()
     for lexicon in lexicons():
+        typos = lexicon.typos(unique)
+
+        def keys_of(token: str, lexicon: Lexicon = lexicon,
+                    typos: dict[str, frozenset[str]] = typos) -> frozenset[str]:
+            extra = typos.get(token)
+            return lexicon.keys(token) | extra if extra else lexicon.keys(token)
+
         present: set[str] = set()
         for token in unique:
             keys = lexicon.keys(token)
@@ -290,6 +392,19 @@ def _match_words(tokens: Sequence[str]) -> Iterator[tuple[str, str, int]]:
                     if (lexicon.language, target, entry) not in seen:
                         seen.add((lexicon.language, target, entry))
                         yield target, f"word '{token}'", weight
+        # A misspelt word is one piece of evidence per role: its best entry, a tier lower.
+        for token, keys in typos.items():
+            present.update(keys)
+            best: dict[str, tuple[int, str]] = {}
+            for key in sorted(keys):
+                for target, weight, entry in lexicon.words.get(key, ()):
+                    if (weight > 1 and target in ROLES
+                            and (lexicon.language, target, entry) not in seen):
+                        seen.add((lexicon.language, target, entry))
+                        if weight > best.get(target, (0, ""))[0]:
+                            best[target] = (weight, entry)
+            for target, (weight, entry) in best.items():
+                yield target, f"word '{token}' (read as '{entry}')", weight - 1
         # Only phrases whose every word occurs somewhere are tried, position by position.
         viable: dict[str, list[_Phrase]] = {}
         for key in present.intersection(lexicon.phrases):
@@ -298,17 +413,33 @@ def _match_words(tokens: Sequence[str]) -> Iterator[tuple[str, str, int]]:
                 viable[key] = group
         if not viable:
             continue
-        starters = {t for t in unique if not viable.keys().isdisjoint(lexicon.keys(t))}
+        starters = {t for t in unique if not viable.keys().isdisjoint(keys_of(t))}
         for i in [i for i, token in enumerate(tokens) if token in starters]:
-            for key in lexicon.keys(tokens[i]):
+            for key in keys_of(tokens[i]):
                 for phrase in viable.get(key, ()):
                     if (lexicon.language, phrase.target, phrase.entry) in seen:
                         continue
-                    end = _match_phrase(phrase, lexicon, tokens, i)
+                    end = _match_phrase(phrase, keys_of, lexicon.stopwords, tokens, i)
                     if end is not None:
                         seen.add((lexicon.language, phrase.target, phrase.entry))
                         span = " ".join(tokens[i:end])
                         yield phrase.target, f"phrase '{span}'", phrase.weight
+
+
+def drop_idioms(tokens: list[str]) -> list[str]:
+    """The tokens without the lexicons' idioms, set phrases that only look like evidence
+    ("в первую очередь" means "first of all", not a queue)."""
+    words = set(tokens)
+    idioms = [idiom for lexicon in lexicons() for idiom in lexicon.idioms
+              if words.issuperset(idiom)]
+    if not idioms:
+        return tokens
+    keep = [True] * len(tokens)
+    for idiom in idioms:
+        for i in range(len(tokens) - len(idiom) + 1):
+            if tokens[i] == idiom[0] and tuple(tokens[i:i + len(idiom)]) == idiom:
+                keep[i:i + len(idiom)] = [False] * len(idiom)
+    return [token for token, kept in zip(tokens, keep) if kept]
 
 
 def _score_words(tokens: Sequence[str], scores: Scores) -> None:
@@ -333,7 +464,8 @@ CODE_SUFFIXES = frozenset((
     ".swift", ".m", ".sh", ".bash", ".ps1", ".sql", ".vue", ".svelte", ".html", ".htm",
     ".css", ".scss", ".sass", ".less", ".jinja", ".jinja2", ".j2", ".hbs", ".ejs", ".erb",
     ".lua", ".dart", ".ex", ".exs", ".erl", ".clj", ".hs", ".ml", ".r", ".pl", ".tf",
-    ".proto", ".graphql", ".gql",
+    ".proto", ".graphql", ".gql", ".twig", ".liquid", ".njk", ".pug", ".haml", ".slim",
+    ".mustache", ".handlebars", ".cshtml", ".razor", ".prisma",
 ))
 CODE_NAMES = frozenset(("dockerfile", "makefile", "cmakelists.txt", "jenkinsfile", "rakefile"))
 
@@ -388,21 +520,24 @@ PATH_RULES: tuple[_PathRule, ...] = (
               suffixes=(".css", ".scss", ".sass", ".less", ".styl", ".vue", ".svelte",
                         ".jinja", ".jinja2", ".j2", ".hbs", ".ejs", ".erb", ".po", ".pot",
                         ".xib", ".storyboard", ".stories.js", ".stories.tsx", ".stories.ts",
-                        ".svg"),
+                        ".svg", ".twig", ".liquid", ".njk", ".pug", ".haml", ".slim",
+                        ".mustache", ".handlebars", ".blade.php", ".cshtml", ".razor",
+                        ".xaml"),
               dirs=_set("templates", "template", "components", "ui", "pages", "layouts",
                         "styles", "css", "scss", "i18n", "l10n", "locales", "locale",
                         "translations", "theme", "themes", "widgets", "screens", "frontend",
                         "icons", "fonts", "images", "img", "emails", "stories"),
               words=_set("ui", "ux", "theme", "style", "styles", "layout", "button", "modal",
                          "form", "forms", "menu", "navbar", "sidebar", "dialog", "i18n",
-                         "messages", "strings")),
+                         "messages", "strings"),
+              starts=("tailwind.config",)),
     # search engines
     _PathRule("seo",
               names=_set("robots.txt", ".htaccess", "_redirects", "redirects.json",
                          "next-sitemap.config.js", "humans.txt", "feed.xml", "rss.xml",
                          "atom.xml", "manifest.webmanifest"),
               words=_set("sitemap", "sitemaps", "seo", "robots", "meta", "metadata",
-                         "opengraph", "og", "canonical", "hreflang", "jsonld", "schema",
+                         "opengraph", "og", "canonical", "hreflang", "jsonld",
                          "head", "redirects", "structured", "breadcrumbs")),
     # dependencies, build or structure
     _PathRule("architect",
@@ -418,12 +553,13 @@ PATH_RULES: tuple[_PathRule, ...] = (
                          "vite.config.js", "workspace", "bazel", "build.bazel",
                          "directory.build.props", "tox.ini", "nginx.conf", "httpd.conf",
                          "caddyfile", "procfile", "serverless.yml", "vercel.json",
-                         "netlify.toml", "app.yaml"),
+                         "netlify.toml", "app.yaml", "schema.rb", "structure.sql"),
               suffixes=(".csproj", ".sln", ".tf", ".proto", ".gradle", ".cabal",
-                        ".gemspec", ".nuspec"),
-              dirs=_set("migrations", "migration", "alembic", "k8s", "kubernetes", "helm",
-                        "charts", "terraform", "deploy", "infra", "infrastructure", "ansible",
-                        "pulumi", "adr", "adrs", "decisions", "architecture", "nginx"),
+                        ".gemspec", ".nuspec", ".prisma"),
+              dirs=_set("migrations", "migration", "migrate", "alembic", "k8s", "kubernetes",
+                        "helm", "charts", "terraform", "deploy", "infra", "infrastructure",
+                        "ansible", "pulumi", "adr", "adrs", "decisions", "architecture",
+                        "nginx"),
               words=_set("architecture", "adr", "rfc"),
               starts=("requirements", "constraints", "dockerfile", "docker-compose")),
 )
@@ -593,7 +729,7 @@ def score_roles(task: str, *, files: Sequence[str] = (),
                 diff_paths: Sequence[str] = ()) -> Scores:
     """Stage 1: evidence for each role from the words, code, and paths of a task."""
     scores = Scores()
-    tokens = tokenize(task)
+    tokens = drop_idioms(tokenize(task))
     words = set(tokens)
     _score_words(tokens, scores)
     _score_code(task, words, scores)
