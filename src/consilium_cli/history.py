@@ -10,7 +10,7 @@ import json
 import sqlite3
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -115,8 +115,9 @@ class History:
     """One SQLite database; every write is its own transaction, so a crash loses nothing
     that was already recorded."""
 
-    def __init__(self, path: Path | None = None) -> None:
-        self.path = path or history_db_path()
+    def __init__(self, path: Path | None = None, *,
+                 env: Mapping[str, str] | None = None) -> None:
+        self.path = path or history_db_path(env)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, timeout=10)
@@ -232,6 +233,13 @@ class History:
         query += " ORDER BY created_at DESC, rowid DESC LIMIT ?"
         args.append(limit)
         return [self._summary(row) for row in self._db.execute(query, args)]
+
+    def session_origin(self, session_id: str) -> tuple[str, str] | None:
+        """The kind and working folder of the session with exactly this id; None when
+        history has no such session."""
+        row = self._db.execute("SELECT kind, cwd FROM sessions WHERE id = ?",
+                               (session_id,)).fetchone()
+        return None if row is None else (str(row["kind"]), str(row["cwd"]))
 
     def resolve_id(self, prefix: str) -> str:
         """A full session id from a unique prefix (or 'last')."""

@@ -93,3 +93,45 @@ def test_kill_during_a_command(scratch: Path, tmp_path: Path) -> None:
     undo = invoke("undo", "--yes")
     assert undo.exit_code == 0, undo.stdout + undo.stderr
     assert snapshot(scratch) == before
+
+
+# `consilium apply` in a real process that kills itself with SIGKILL at the moment a write
+# has made its folders and has not yet written the file (nor its journal's end record).
+KILL_AFTER_MKDIR = """
+import os, signal, sys
+import consilium_cli.tools.files as files
+
+def killed(path, *args, **kwargs):
+    if os.path.basename(path) == name:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real(path, *args, **kwargs)
+
+real, files.atomic_write_bytes = files.atomic_write_bytes, killed
+name, sys.argv = sys.argv[1], ["consilium", *sys.argv[2:]]
+from consilium_cli.cli.main import run
+run()
+"""
+
+
+def test_kill_after_a_write_made_its_folders(scratch: Path, tmp_path: Path) -> None:
+    import subprocess
+
+    before = snapshot(scratch)
+    plan = write_plan(tmp_path / "plan.json", [
+        {"kind": "write_file", "path": "one.txt", "content": "1\n"},
+        {"kind": "write_file", "path": "a/b/c.txt", "content": "c\n"}])
+    killed = subprocess.run([sys.executable, "-c", KILL_AFTER_MKDIR, "c.txt", "apply",
+                             "--plan", str(plan), "--approve", "all"],
+                            cwd=scratch, capture_output=True, timeout=60, check=False)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert (scratch / "a" / "b").is_dir() and not (scratch / "a" / "b" / "c.txt").exists()
+    show = json.loads(invoke("journal", "show", "--json").stdout)
+    assert show["status"] == "interrupted"
+    root = scratch.resolve()
+    assert show["steps"][1]["begin"]["new_dirs"] == [str(root / "a"), str(root / "a" / "b")]
+    (scratch / "keep").mkdir()  # a folder consilium did not make stays
+    undo = invoke("undo", "--yes")
+    assert undo.exit_code == 0, undo.stdout + undo.stderr
+    assert "will remove the folder" in undo.stdout
+    assert snapshot(scratch) == before
+    assert not (scratch / "a").exists() and (scratch / "keep").is_dir()

@@ -88,6 +88,19 @@ def test_undo_restores_each_kind(scratch: GitRepo, tmp_path: Path, case: str) ->
     result = invoke("undo", "--yes")
     assert result.exit_code == 0, result.stdout + result.stderr
     assert snapshot(scratch.path) == before
+    assert not (scratch.path / "a").exists() and not (scratch.path / "docs").exists()
+
+
+def test_undo_keeps_a_folder_it_made_that_now_holds_other_files(scratch: GitRepo,
+                                                                tmp_path: Path) -> None:
+    _apply(tmp_path, [{"kind": "write_file", "path": "a/b/c.txt", "content": "new\n"}])
+    scratch.write("a/mine.txt", "the user's\n")
+    result = invoke("undo", "--yes")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert not (scratch.path / "a" / "b").exists()
+    assert (scratch.path / "a" / "mine.txt").read_text(encoding="utf-8") == "the user's\n"
+    assert "folder kept (not removed)" in result.stdout
+    assert "holds files consilium did not write" in result.stdout
 
 
 def test_undo_refuses_when_a_file_changed_since_and_force_overrides(scratch: GitRepo,
@@ -171,6 +184,6 @@ def test_undo_refuses_a_journal_that_names_a_path_inside_git(scratch: GitRepo,
     writer.begin(0, "write_file", "write x", undoable=True,
                  files=[{"path": hook, "exists": True, "sha256": "0" * 64, "mode": 0o755,
                          "object": journal.put_object(b"#!/bin/sh\necho owned\n")}])
-    result = invoke("undo", "forged", "--yes", "--force")
+    result = invoke("undo", "forged", "--yes", "--force", "--trust-journal")
     assert result.exit_code == 2 and "never writes" in result.stderr
     assert not (scratch.path / hook).exists()

@@ -20,6 +20,14 @@ def test_a_prefix_is_matched_literally(tmp_path: Path) -> None:
                 history.resolve_id(wildcard)
 
 
+def test_the_history_lives_where_the_given_environment_says(tmp_path: Path,
+                                                             isolated_home: Path) -> None:
+    with History(env={"CONSILIUM_HOME": str(tmp_path / "elsewhere")}) as history:
+        history.start_session("ask", "task")
+    assert (tmp_path / "elsewhere" / "history.sqlite3").is_file()
+    assert not (isolated_home / "data" / "consilium" / "history.sqlite3").exists()
+
+
 def test_a_damaged_database_is_a_usage_error(tmp_path: Path) -> None:
     path = tmp_path / "h.sqlite3"
     path.write_bytes(b"not a database at all" * 100)

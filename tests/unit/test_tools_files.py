@@ -14,6 +14,7 @@ from consilium_cli.tools.files import (
     PathRefused,
     decode_text,
     encode_text,
+    missing_folders,
     read_state,
     resolve_target,
     write_bytes,
@@ -122,6 +123,17 @@ def test_write_keeps_mode_and_new_files_get_the_umask_mode(tmp_path: Path) -> No
     os.umask(mask)
     assert stat.S_IMODE((tmp_path / "a" / "b" / "new.txt").stat().st_mode) == 0o666 & ~mask
     assert read_state(tmp_path / "missing").exists is False
+
+
+def test_a_write_makes_only_the_folders_it_was_allowed(tmp_path: Path) -> None:
+    target = tmp_path / "a" / "b" / "c.txt"
+    assert missing_folders(target) == [tmp_path / "a", tmp_path / "a" / "b"]
+    made: list[Path] = []
+    with pytest.raises(FileNotFoundError, match="journaled"):
+        write_bytes(target, b"x", allowed=[tmp_path / "a"], created=made)
+    assert made == [tmp_path / "a"] and not (tmp_path / "a" / "b").exists()
+    assert write_bytes(target, b"x", allowed=missing_folders(target)) == [tmp_path / "a" / "b"]
+    assert missing_folders(target) == []
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")

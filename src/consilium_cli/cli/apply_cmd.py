@@ -74,7 +74,7 @@ def run_plan(app_ctx: AppContext, plan: Plan, *, policy: str, root: Path) -> Non
         raise NoTTYError("apply asks before every action, and there is no terminal to ask on",
                          hint=NO_TTY_HINT)
     task = plan.task or f"plan {plan.source}"
-    with History() as history:
+    with History(env=app_ctx.env) as history:
         session_id = history.start_session("apply", task, cwd=str(root))
 
         def record(preview: Preview, answer: str) -> None:

@@ -117,7 +117,7 @@ def run_ask_command(app_ctx: AppContext, *, task: str, file: list[str] | None, s
         task=task, files=tuple(file or ()), stdin_text=stdin_text, agents=agents,
         all_roles=all_roles, seed=council.seed if council.seed >= 0 else
         random.randrange(2**31), cwd=app_ctx.cwd, no_fallback=no_fallback,
-        show_payload=show_payload, want_plan=want_plan)
+        show_payload=show_payload, want_plan=want_plan, env=app_ctx.env)
 
     from consilium_cli.ui.console import write_json
     from consilium_cli.ui.council_view import LiveCouncilView, PlainCouncilView

@@ -31,7 +31,7 @@ def list_sessions(
     from consilium_cli.ui.safe_text import safe
 
     app_ctx: AppContext = ctx.obj
-    with History() as history:
+    with History(env=app_ctx.env) as history:
         sessions = history.list_sessions(limit)
     if json_out:
         from consilium_cli.ui.console import write_json
@@ -55,7 +55,7 @@ def show(ctx: typer.Context, session: IdArg = "last", json_out: JsonOpt = False)
     from consilium_cli.ui.safe_text import safe
 
     app_ctx: AppContext = ctx.obj
-    with History() as history:
+    with History(env=app_ctx.env) as history:
         record = history.get_session(session)
     if json_out:
         from consilium_cli.ui.console import write_json
@@ -98,5 +98,5 @@ def export(ctx: typer.Context, session: IdArg = "last",
     from consilium_cli.ui.console import write_json
 
     app_ctx: AppContext = ctx.obj
-    with History() as history:
+    with History(env=app_ctx.env) as history:
         write_json(app_ctx.stdout, history.get_session(session).to_json())

@@ -121,7 +121,7 @@ def _run(app_ctx: AppContext, loaded: Any, diff: Any, root: Path | None,
 
     engine = load_engine(loaded)
     try:
-        with History() as history:
+        with History(env=app_ctx.env) as history:
             session = history.start_session("review", f"review {label}", model=engine.info.path,
                                             cwd=str(app_ctx.cwd))
             cancel = CancelToken()

@@ -1,16 +1,23 @@
-"""`consilium undo [SESSION] [--yes] [--force]` and `consilium journal list | show`."""
+"""`consilium undo [SESSION] [--yes] [--force] [--trust-journal]` and
+`consilium journal list | show`."""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from consilium_cli.cli.context import AppContext
 from consilium_cli.cli.options import JsonOpt
 from consilium_cli.errors import DeclinedError, NoTTYError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from consilium_cli.tools.journal import Journal, SessionLog
+    from consilium_cli.tools.undo import UndoPlan
 
 app = typer.Typer(help="The undo journal of this repository.", no_args_is_help=True)
 
@@ -27,13 +34,34 @@ def _journal(app_ctx: AppContext):  # type: ignore[no-untyped-def]
     return Journal(find_git_root(cwd) or cwd)
 
 
-def _confirm(app_ctx: AppContext) -> bool:
+def _confirm(console: Console, outside: int) -> bool:
     from consilium_cli.ui.keyprompt import ask_key
 
-    key = ask_key([("bold", "Undo these changes? "), ("", "[y]es  [n]o  (default: no) ")],
+    question = "Undo these changes? " if not outside else \
+        f"Undo these changes, {outside} of them OUTSIDE THE REPOSITORY? "
+    key = ask_key([("bold", question), ("", "[y]es  [n]o  (default: no) ")],
                   "yn", default="n", eof_key="n")
-    app_ctx.out.print(f"  answer: {key}", style="muted", highlight=False)
+    console.print(f"  answer: {key}", style="muted", highlight=False)
     return key == "y"
+
+
+def _check_provenance(app_ctx: AppContext, journal: Journal, log: SessionLog) -> None:
+    from consilium_cli.history import History
+    from consilium_cli.tools.undo import check_provenance
+
+    with History(env=app_ctx.env) as history:
+        check_provenance(history, journal.root, log)
+
+
+def _render_outside(console: Console, plan: UndoPlan) -> None:
+    from consilium_cli.ui.safe_text import safe
+
+    if not plan.outside:
+        return
+    console.print(safe("  OUTSIDE THE REPOSITORY (only a yes typed at a terminal covers "
+                       "these; --yes does not):", "bold red"))
+    for name in plan.outside:
+        console.print(safe(f"    {name}", "bold red"))
 
 
 def undo(
@@ -42,27 +70,52 @@ def undo(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask (for scripts).")] = False,
     force: Annotated[bool, typer.Option(
         "--force", help="Restore even what was changed again since the session.")] = False,
+    trust_journal: Annotated[bool, typer.Option(
+        "--trust-journal",
+        help="Undo a session your history does not record as `consilium apply` in this "
+             "repository (a journal copied or shipped with the repository). Only for a "
+             "session you know you made: its records decide what is written.")] = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Put back every file, git ref and SQLite database an apply session changed."""
+    """Put back every file, git ref and SQLite database an apply session changed.
+
+    Only sessions your history records as `consilium apply` in this repository
+    on this machine are undone; any other journal session (one that came with
+    the repository) is refused unless you pass --trust-journal.
+
+    Anything outside the repository (a file apply wrote there, a folder it made)
+    is listed as OUTSIDE THE REPOSITORY and always needs a yes typed at a
+    terminal: neither --yes nor --trust-journal covers it, and without a
+    terminal undo refuses (exit 2).
+    """
     from consilium_cli.tools.undo import plan_undo, run_undo
-    from consilium_cli.ui.apply_view import render_undo_plan
+    from consilium_cli.ui.apply_view import render_kept_dirs, render_undo_plan
     from consilium_cli.ui.safe_text import safe
 
     app_ctx: AppContext = ctx.obj
     app_ctx.settings()
     journal = _journal(app_ctx)
     log = journal.resolve(session)
+    if not trust_journal:
+        _check_provenance(app_ctx, journal, log)
     plan = plan_undo(journal, log)
     if not json_out:
         render_undo_plan(app_ctx.out, plan)
+    # the person asked about what lies outside sees it listed, on stderr under --json
+    _render_outside(app_ctx.err if json_out else app_ctx.out, plan)
     if not force:
         plan.refuse_conflicts()  # before asking: the answer could not be carried out
-    if not yes:
-        if not (app_ctx.stdin_is_tty and app_ctx.stdout_is_tty):
+    interactive = app_ctx.stdin_is_tty and app_ctx.stdout_is_tty
+    if plan.outside and not interactive:
+        raise NoTTYError(f"undo would change {len(plan.outside)} path(s) outside the "
+                         "repository, which only a yes typed at a terminal covers (--yes "
+                         "does not), and there is no terminal to ask on",
+                         hint=f"consilium undo {log.id}   (run it in a terminal)")
+    if not yes or plan.outside:
+        if not interactive:
             raise NoTTYError("undo asks before restoring, and there is no terminal to ask on",
                              hint=f"consilium undo {log.id} --yes")
-        if not _confirm(app_ctx):
+        if not _confirm(app_ctx.err if json_out else app_ctx.out, len(plan.outside)):
             raise DeclinedError("undo declined; nothing was restored")
     done = run_undo(journal, plan, force=force)
     if json_out:
@@ -71,6 +124,7 @@ def undo(
         write_json(app_ctx.stdout, {**plan.to_json(), "done": done})
         return
     app_ctx.out.print(safe(f"undone: session {log.id} ({len(done)} restored)", "ok"))
+    render_kept_dirs(app_ctx.out, plan)
 
 
 def _when(stamp: float) -> str:

@@ -7,7 +7,7 @@ benchmarks call it the same way.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,7 @@ class AskRequest:
     show_payload: bool = False
     confirm: Callable[[Any], bool] | None = None
     want_plan: bool = False
+    env: Mapping[str, str] | None = None  # where the history lives; the process's by default
 
 
 @dataclass
@@ -138,7 +139,7 @@ def run_ask(loaded: LoadedSettings, request: AskRequest, *, cancel: CancelToken,
                  "n_ctx": info.n_ctx}
         transcript = Transcript(task=request.task, roles=tuple(roles))
         payload = plan = None
-        with History() as history:
+        with History(env=request.env) as history:
             session_id = history.start_session("ask", request.task, model=info.path,
                                                roles=roles, cwd=str(request.cwd))
             t1 = time.perf_counter()

@@ -30,6 +30,7 @@ from consilium_cli.tools.files import (
     decode_text,
     encode_text,
     is_binary,
+    missing_folders,
     normalize_block,
     read_state,
     remove_file,
@@ -201,6 +202,10 @@ class FileAction(Prepared):
         intended = [{"path": c.target.display, "exists": c.new is not None,
                      "sha256": sha256_bytes(c.new) if c.new is not None else ""}
                     for c in self.changes]
+        # The folders a write will make go into the begin record, before any is made: a
+        # kill before the end record must not leave folders undo does not know of.
+        new_dirs = list(dict.fromkeys(folder for c in self.changes if c.new is not None
+                                      for folder in missing_folders(c.target.path)))
         created: list[Path] = []
 
         def left() -> dict[str, Any]:
@@ -208,14 +213,16 @@ class FileAction(Prepared):
                     "created_dirs": [str(f) for f in created]}
 
         with journal.step(self.preview.index, self.preview.kind, self.preview.title,
-                          undoable=True, left=left, files=befores, intended=intended):
+                          undoable=True, left=left, files=befores, intended=intended,
+                          new_dirs=[str(f) for f in new_dirs]):
             for number, change in enumerate(self.changes):
                 try:
                     if change.new is None:
                         remove_file(change.target.path)
                     else:
                         mode = change.mode if change.mode is not None else change.shown.mode
-                        write_bytes(change.target.path, change.new, mode, created=created)
+                        write_bytes(change.target.path, change.new, mode, created=created,
+                                    allowed=new_dirs)
                 except OSError as exc:
                     partial = number > 0 or bool(created)
                     raise ActionFailed(
@@ -413,8 +420,11 @@ class RunAction(Prepared):
                 message = f"timed out after {self.timeout_s:g} s and was stopped"
             else:
                 message = f"exit code {exited.code}"
+            if exited.detached:
+                message += ("; a background process it started kept the output open, "
+                            "so the output may be incomplete")
             end.update(ok=ok, error="" if ok else message, exit_code=exited.code,
-                       timed_out=exited.timed_out)
+                       timed_out=exited.timed_out, detached=exited.detached)
         return ActionResult(a.index, ok or (a.allow_failure and not exited.timed_out),
                             message, exited.output, exit_code=exited.code)
 

@@ -9,10 +9,11 @@ person may approve, one path at a time.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import stat
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -201,21 +202,32 @@ def normalize_block(text: str, fmt: TextFormat) -> str:
 
 # -- writing ----------------------------------------------------------------------------
 
-def write_bytes(path: Path, data: bytes, mode: int | None = None, *,
-                created: list[Path] | None = None) -> list[Path]:
-    """Write atomically, keeping the file's mode (or `mode`); return the folders made.
-
-    Each folder is also added to `created` as soon as it exists, so a caller learns of
-    them even when the write then fails.
-    """
-    made = [] if created is None else created
-    start = len(made)
-    folder = path.parent
+def missing_folders(path: Path) -> list[Path]:
+    """The folders above `path` that do not exist yet, outermost first."""
     missing = []
+    folder = path.parent
     while not folder.exists():
         missing.append(folder)
         folder = folder.parent
-    for folder in reversed(missing):
+    return missing[::-1]
+
+
+def write_bytes(path: Path, data: bytes, mode: int | None = None, *,
+                created: list[Path] | None = None,
+                allowed: Collection[Path] | None = None) -> list[Path]:
+    """Write atomically, keeping the file's mode (or `mode`); return the folders made.
+
+    Each folder is also added to `created` as soon as it exists, so a caller learns of
+    them even when the write then fails. With `allowed` (the folders the caller journaled
+    before the write), a folder missing that is not among them is not made: the write
+    fails instead, so nothing is created that undo would not know of.
+    """
+    made = [] if created is None else created
+    start = len(made)
+    for folder in missing_folders(path):
+        if allowed is not None and folder not in allowed:
+            raise FileNotFoundError(errno.ENOENT, "the folder disappeared after the change "
+                                    "was journaled", str(folder))
         folder.mkdir()
         made.append(folder)
     atomic_write_bytes(path, data, mode=mode, keep_mode=mode is None)

@@ -1,14 +1,18 @@
 """The undo journal: what every applied change replaced, written before the change.
 
 Layout, under the repository root (`.consilium/` carries a `.gitignore` of `*`, so none
-of it is ever committed):
+of it is committed by accident; `git add -f` still can, so a journal found in a repository
+may have come with it, and undo trusts a session only when the user's history knows it):
 
     .consilium/journal/objects/ab/cdef...      file contents and backups, by sha256
     .consilium/journal/sessions/<id>/log.jsonl one JSON record per line
 
+A session's id is the id of the apply session in the user's history database.
+
 Each step of a session is a `begin` record (the prior state of everything the action
-will touch, and the new file contents where they are known in advance) written and
-fsynced before the action runs, and an `end` record (the state it left) after. Objects
+will touch, the new file contents where they are known in advance, and the folders it
+will make, `new_dirs`) written and fsynced before the action runs, and an `end` record
+(the state it left, and the folders it did make, `created_dirs`) after. Objects
 are written, fsynced and renamed into place before any record names them. A kill at any
 point therefore leaves records that describe the tree: a step with no `end` is known to
 have left each path either as it was or as intended. A torn last line (a kill in the
@@ -144,6 +148,8 @@ class Journal:
         return self.dir / "sessions" / session_id
 
     def start(self, session_id: str, *, task: str, source: str) -> SessionWriter:
+        """Open a new session; `session_id` is apply's history session id (undo checks
+        the journal against history by it)."""
         state_dir(self.root)
         folder = self.session_dir(session_id)
         folder.mkdir(parents=True, exist_ok=False)

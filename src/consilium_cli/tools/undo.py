@@ -7,17 +7,25 @@ its intended one). Anything that differs from both was changed by someone else s
 lists it and refuses, unless forced. Something already back in its prior state is skipped,
 so an undo that was itself interrupted can be run again.
 
+Folders a file write made are removed last, deepest first, and only while empty: one that
+holds anything else (or is no longer a plain folder) is kept and reported. A step's begin
+record names the folders it was about to make, so those of a step a kill interrupted are
+known too.
+
 The journal is a folder in the repository, so its records are not trusted further than
 apply itself: a path that apply would refuse (inside `.git/`, consilium's own files) is
-refused here too.
+refused here too. A repository can also ship a whole crafted session (`git add -f` gets past
+the folder's `.gitignore`), so `check_provenance` accepts only a session the user's own
+history records as an apply session made in this repository, and the plan lists everything
+outside the repository (`UndoPlan.outside`) for the caller to have a person approve.
 """
 
 from __future__ import annotations
 
-import contextlib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from consilium_cli.errors import UsageError
 from consilium_cli.tools.files import (
@@ -30,9 +38,37 @@ from consilium_cli.tools.files import (
 )
 from consilium_cli.tools.journal import Journal, SessionLog, Step
 
+if TYPE_CHECKING:
+    from consilium_cli.history import History
+
 
 class UndoConflict(UsageError):
     """Something the session changed has been changed again since."""
+
+
+class UntrustedSession(UsageError):
+    """The journal names a session this machine's consilium apply did not make here."""
+
+
+def check_provenance(history: History, root: Path, log: SessionLog) -> None:
+    """Refuse a session unless history records it as an apply session made in `root`.
+
+    apply journals under its history session's id, so a session in the journal that
+    history does not know came from elsewhere: most likely with the repository itself."""
+    origin = history.session_origin(log.id)
+    if origin is None:
+        why = "the local history has no session with this id"
+    elif origin[0] != "apply":
+        why = f"the local history records it as a `consilium {origin[0]}` session"
+    elif Path(origin[1]).resolve() != root.resolve():
+        why = f"it was made in {origin[1]}, not in this repository ({root})"
+    else:
+        return
+    raise UntrustedSession(
+        f"refusing to undo session {log.id}: this session was not made by consilium apply "
+        f"on this machine (its journal came with the repository?): {why}",
+        hint=f"check it with `consilium journal show {log.id}`; only if you made it "
+             f"yourself: consilium undo {log.id} --trust-journal")
 
 
 @dataclass
@@ -51,6 +87,10 @@ class UndoPlan:
     already: list[str] = field(default_factory=list)
     irreversible: list[str] = field(default_factory=list)
     created_dirs: list[str] = field(default_factory=list)
+    kept_dirs: list[str] = field(default_factory=list)
+    outside: list[str] = field(default_factory=list)
+    """What undo would write or remove outside the repository: files and databases it
+    would restore, folders it would remove."""
 
     @property
     def conflicts(self) -> list[Restore]:
@@ -68,7 +108,9 @@ class UndoPlan:
         return {"session": self.session.id,
                 "restores": [{"kind": r.kind, "name": r.name, "description": r.description,
                               "conflict": r.conflict} for r in self.restores],
-                "already": self.already, "irreversible": self.irreversible}
+                "already": self.already, "irreversible": self.irreversible,
+                "remove_dirs": self.created_dirs, "kept_dirs": self.kept_dirs,
+                "outside": self.outside}
 
 
 def _key(state: dict[str, Any] | None) -> tuple[bool, str] | None:
@@ -145,8 +187,7 @@ def plan_undo(journal: Journal, log: SessionLog) -> UndoPlan:
     for step in log.steps:
         if not step.undoable:
             plan.irreversible.append(step.label)
-        if step.end:
-            plan.created_dirs += step.end.get("created_dirs", [])
+        plan.created_dirs += _made_dirs(step)
     for name, track in _file_tracks(log).items():
         target = _target(root, name)
         now = _key(read_state(target.path, keep_data=False).to_json())
@@ -157,6 +198,7 @@ def plan_undo(journal: Journal, log: SessionLog) -> UndoPlan:
         what = ("restore" if track.first.get("exists") else "remove") + f" {name}"
         if target.escape:
             what += " (outside the repository)"
+            plan.outside.append(name)
         conflict = ""
         if target.escape and not Path(name).is_absolute():
             # written inside the repository; a symbolic link made since leads out of it
@@ -168,7 +210,45 @@ def plan_undo(journal: Journal, log: SessionLog) -> UndoPlan:
     if _git_steps(log):
         _plan_git(journal, log, plan)
     _plan_sqlite(journal, log, plan)
+    plan.created_dirs = _dirs_to_remove(root, plan.created_dirs)
+    plan.outside += [n for n in plan.created_dirs if _target(root, n).escape]
     return plan
+
+
+def _made_dirs(step: Step) -> list[str]:
+    """The folders a step made: those its end record names, or for a step a kill
+    interrupted (or whose end could not tell) those its begin record was about to make."""
+    if step.end is not None and "created_dirs" in step.end:
+        return list(step.end["created_dirs"])
+    return list(step.begin.get("new_dirs", []))
+
+
+def _dir_path(root: Path, name: str) -> Path:
+    """The folder a journal names, as named (links not followed); one apply would refuse
+    is refused."""
+    _target(root, name)
+    return Path(name) if Path(name).is_absolute() else root / name
+
+
+def _dirs_to_remove(root: Path, names: list[str]) -> list[str]:
+    """The named folders that are still there, deepest first."""
+    there = [n for n in dict.fromkeys(names) if os.path.lexists(_dir_path(root, n))]
+    return sorted(there, key=lambda n: len(_dir_path(root, n).parts), reverse=True)
+
+
+def _remove_dir(path: Path) -> str:
+    """Remove a folder consilium made if it is empty; otherwise say why it stays."""
+    try:
+        if path.is_symlink() or not path.is_dir() or path.resolve() != path:
+            return "it is no longer the folder consilium made"
+        if any(path.iterdir()):
+            return "it holds files consilium did not write"
+        path.rmdir()
+    except FileNotFoundError:
+        return ""
+    except OSError as exc:
+        return f"it could not be removed: {exc.strerror or exc}"
+    return ""
 
 
 def _plan_git(journal: Journal, log: SessionLog, plan: UndoPlan) -> None:
@@ -247,6 +327,9 @@ def _plan_sqlite(journal: Journal, log: SessionLog, plan: UndoPlan) -> None:
             "the database changed since consilium wrote to it"
         what = f"restore the database {name} from its backup" if track.first.get("existed") \
             else f"remove the database {name} (consilium created it)"
+        if _target(journal.root, name).escape:
+            what += " (outside the repository)"
+            plan.outside.append(name)
         plan.restores.append(Restore("sqlite", name, what, track.first, conflict))
 
 
@@ -271,9 +354,12 @@ def run_undo(journal: Journal, plan: UndoPlan, *, force: bool = False) -> list[s
             raise UsageError(f"could not {item.description}: {exc.strerror or exc}",
                              hint=f"consilium undo {plan.session.id}") from exc
         done.append(item.description)
-    for folder in sorted(set(plan.created_dirs), key=len, reverse=True):
-        with contextlib.suppress(OSError):
-            Path(folder).rmdir()
+    for name in plan.created_dirs:
+        reason = _remove_dir(_dir_path(root, name))
+        if reason:
+            plan.kept_dirs.append(f"{name} ({reason})")
+        else:
+            done.append(f"remove the folder {name} (consilium made it)")
     writer.append({"t": "undone", "force": force, "done": done})
     return done
 

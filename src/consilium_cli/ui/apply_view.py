@@ -174,5 +174,14 @@ def render_undo_plan(console: Console, plan: UndoPlan) -> None:
         console.print(_shown(f"  already as before: {name}", "muted"))
     for label in plan.irreversible:
         console.print(_shown(f"  cannot be undone (not reverted): {label}", "warn"))
-    if not plan.restores:
+    for name in plan.created_dirs:
+        console.print(_shown(f"  will remove the folder {name} if it is then empty "
+                             "(consilium made it)"))
+    if not plan.restores and not plan.created_dirs:
         console.print(_shown("  nothing to restore", "muted"))
+
+
+def render_kept_dirs(console: Console, plan: UndoPlan) -> None:
+    """Folders consilium made that undo left in place, and why."""
+    for name in plan.kept_dirs:
+        console.print(_shown(f"  folder kept (not removed): {name}", "warn"))
