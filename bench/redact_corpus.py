@@ -210,6 +210,20 @@ class _Gen:
     def sendgrid(self) -> str:
         return "SG." + self.s(B64URL, 22) + "." + self.s(B64URL, 43)
 
+    def sas_signature(self) -> str:
+        """An Azure SAS `sig`: base64 of an HMAC-SHA256, URL-encoded."""
+        raw = base64.b64encode(bytes(self.rng.getrandbits(8) for _ in range(32))).decode()
+        return raw.replace("+", "%2B").replace("/", "%2F").replace("=", "%3D")
+
+    def jwk_part(self, size: int) -> str:
+        """A JWK member: `size` bytes, base64url without padding."""
+        data = bytes(self.rng.getrandbits(8) for _ in range(size))
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    def oracle_password(self) -> str:
+        """Oracle's unquoted IDENTIFIED BY value: an identifier."""
+        return self.pick(("Tiger", "Scott", "Falcon")) + self.s(ALNUM, 9)
+
     # -- look-alikes ---------------------------------------------------------------
     def sha1(self) -> str:
         return self.s(HEX, 40)
@@ -294,6 +308,13 @@ class _Builder:
             f"{self.secret('slack-webhook', g.slack_webhook_path())}",
             f'export SESSION_SECRET="{self.secret("secret-assignment", g.password())}"',
             f"HF_TOKEN={self.secret('huggingface-token', g.hf())}",
+            "AZURE_BACKUP_URL=https://acmeshop.blob.core.windows.net/backups/db.sql.gz?"
+            + self.decoy("url-query", "sv=2022-11-02&ss=b&srt=o&sp=rwdlac")
+            + "&se=2026-01-01T00:00:00Z&st=2025-01-01T00:00:00Z&spr=https"
+            f"&sig={self.secret('azure-sas', g.sas_signature())}",
+            "AZURE_STORAGE_CONNECTION_STRING=BlobEndpoint=https://acmeshop.blob.core.windows.net/;"
+            "SharedAccessSignature=sv=2022-11-02&ss=b&srt=sco&sp=rl&se=2026-01-01T00:00:00Z"
+            f"&sig={self.secret('azure-sas', g.sas_signature())}",
             f"REQUEST_ID={self.decoy('uuid', g.uuid())}",
             "# " + self.decoy("placeholder", "ANTHROPIC_API_KEY=your-api-key-here"),
             self.decoy("placeholder", "SENTRY_AUTH_TOKEN=${SENTRY_AUTH_TOKEN}"),
@@ -352,6 +373,20 @@ class _Builder:
             f"      - {self.decoy('placeholder', 'GITHUB_TOKEN=${GITHUB_TOKEN}')}",
             "    secrets:",
             "      - db_password",
+            "  mysql:",
+            f"    image: mysql:{self.decoy('version', g.version())}",
+            "    healthcheck:",
+            '      test: ["CMD", "mysqladmin", "ping", "-h", "localhost", "-uroot", '
+            f'"-p{self.secret("cli-password", g.url_password())}"]',
+            "  replica:",
+            "    healthcheck:",
+            "      test: " + self.decoy(
+                "placeholder", '["CMD-SHELL", "mysqladmin ping -uroot -p$$MYSQL_ROOT_PASSWORD"]'),
+            "  cache:",
+            "    image: redis:7",
+            "    healthcheck:",
+            '      test: ["CMD", "redis-cli", "-a", '
+            f'"{self.secret("cli-password", g.url_password())}", "ping"]',
             "  worker:",
             f"    image: ghcr.io/acme/worker@sha256:{self.decoy('docker-digest', g.sha256())}",
             "",
@@ -406,6 +441,7 @@ class _Builder:
             "buildId": self.decoy("uuid", g.uuid()),
             "checksum": "sha256:" + self.decoy("hash", g.sha256()),
             "brand": {"primary": self.decoy("colour", g.colour())},
+            "search": {"d": 3, "p": 2, "q": self.decoy("json-lookalike", "running-shoes-2025")},
         }
         return json.dumps(data, indent=2) + "\n"
 
@@ -724,6 +760,9 @@ class _Builder:
             "</head><body>",
             f'<img alt="logo" src="data:image/png;base64,{image}">',
             f'<a href="{self.decoy("route", "/api/v1/orders/export")}">export</a>',
+            '<img alt="hero" src="' + self.decoy(
+                "url-query", "https://images.acme.dev/p/42.jpg?w=640&h=480&sig=" + g.s(HEX, 32))
+            + '">',
             "</body></html>",
             "",
         ])
@@ -790,8 +829,90 @@ class _Builder:
             f"  by {win_home}",
             f"WARN slack token {self.secret('slack-token', g.slack_token())} is about to expire",
             f"2025-03-04T10:12:02Z INFO version={self.decoy('version', g.version())}",
+            f"peer {self.decoy('colon-fields', '00:1a:2b:3c:4d:5e')} "
+            f"at {self.decoy('colon-fields', '2001:db8:85a3:0:0:8a2e:370:7334')}",
+            self.decoy("colon-fields", "2001:db8:85a3:0:0:8a2e:370:7334"),
+            self.decoy("colon-fields",
+                       "postgres:x:26:26:PostgreSQL Server:/var/lib/pgsql:/bin/bash"),
             "",
         ])
+
+    def db_scripts(self) -> str:
+        g = self.g
+        return "\n".join([
+            "#!/usr/bin/env bash",
+            "set -euo pipefail",
+            f"mysqldump -h db.internal -u backup -p{self.secret('cli-password', g.url_password())}"
+            " --single-transaction shop | gzip > shop.sql.gz",
+            f"mysql -u root --password={self.secret('cli-password', g.url_password())} shop"
+            " < schema.sql",
+            f"mysqladmin -uroot -p'{self.secret('cli-password', g.password())}' status",
+            "mariadb-dump \\",
+            "  --host=db.internal \\",
+            "  -u backup \\",
+            f"  -p{self.secret('cli-password', g.url_password())} \\",
+            "  shop > shop.sql",
+            f"sshpass -p '{self.secret('cli-password', g.password())}' ssh deploy@web1.internal"
+            " 'systemctl restart shop'",
+            "redis-cli -h cache.internal -p 6379 -a "
+            f"{self.secret('cli-password', g.url_password())} --no-auth-warning info",
+            "redis-cli -h cache.internal --pass "
+            f"'{self.secret('cli-password', g.password())}' ping",
+            f'echo "db.internal:5432:shop:app:{self.secret("pgpass", g.password())}" > ~/.pgpass',
+            self.decoy("cli-prompt", "mysql -h db.internal -P 3306 -u root -p shop"),
+            self.decoy("cli-prompt", "mysql --port=3306 -u app -p"),
+            self.decoy("placeholder", 'mysql -uroot -p"$MYSQL_ROOT_PASSWORD" shop'),
+            self.decoy("cli-prompt",
+                       "sshpass -f /run/secrets/ssh_pass ssh -p 2222 deploy@web1.internal"),
+            self.decoy("cli-prompt", "redis-cli -h cache.internal -p 6379 ping"),
+            "",
+        ])
+
+    def pgpass(self) -> str:
+        g = self.g
+        return "\n".join([
+            self.decoy("colon-fields", "# hostname:port:database:username:password"),
+            f"db.internal:5432:shop:app:{self.secret('pgpass', g.password())}",
+            f"*:*:*:replicator:{self.secret('pgpass', g.password())}",
+            f"/var/run/postgresql:5432:*:postgres:{self.secret('pgpass', g.password())}",
+            "",
+        ])
+
+    def init_sql(self) -> str:
+        g = self.g
+        return "\n".join([
+            self.decoy("sql-prose", "-- Users are identified by their e-mail address."),
+            "CREATE DATABASE shop;",
+            f"CREATE USER 'shop'@'%' IDENTIFIED BY '{self.secret('sql-password', g.password())}';",
+            "GRANT ALL PRIVILEGES ON shop.* TO 'shop'@'%';",
+            "ALTER USER 'root'@'localhost'",
+            "  IDENTIFIED WITH mysql_native_password BY "
+            f"'{self.secret('sql-password', g.password())}';",
+            self.decoy("sql-prose", "CREATE USER 'ops'@'localhost' IDENTIFIED WITH auth_socket;"),
+            self.decoy("sql-prose", "CREATE USER 'tmp'@'%' IDENTIFIED BY RANDOM PASSWORD;"),
+            "create role reporting with login password "
+            f"'{self.secret('sql-password', g.password())}';",
+            self.decoy("sql-prose", "ALTER ROLE reporting PASSWORD NULL;"),
+            f"CREATE USER scott IDENTIFIED BY {self.secret('sql-password', g.oracle_password())};",
+            f"SET PASSWORD FOR 'shop'@'%' = '{self.secret('sql-password', g.password())}';",
+            self.decoy("sql-prose", "-- the reporting role is identified by 'reporting' in charts"),
+            "",
+        ])
+
+    def jwks(self) -> str:
+        g = self.g
+
+        def private(size: int) -> str:
+            return self.secret("jwk-private-key", g.jwk_part(size))
+
+        rsa = {"kty": "RSA", "kid": self.decoy("uuid", g.uuid()), "use": "sig", "alg": "RS256",
+               "n": self.decoy("jwk-public", g.jwk_part(256)), "e": "AQAB", "d": private(256),
+               "p": private(128), "q": private(128), "dp": private(128), "dq": private(128),
+               "qi": private(128)}
+        ec = {"kty": "EC", "crv": "P-256", "x": self.decoy("jwk-public", g.jwk_part(32)),
+              "y": self.decoy("jwk-public", g.jwk_part(32)), "d": private(32)}
+        symmetric = {"kty": "oct", "alg": "HS256", "k": private(32)}
+        return json.dumps({"keys": [rsa, ec, symmetric]}, indent=2) + "\n"
 
     def task_text(self) -> str:
         g = self.g
@@ -816,7 +937,7 @@ def build_corpus(seed: int = 0, projects: int = 3) -> Corpus:
              "deploy_sh", "settings_py", "config_toml", "npmrc", "pypirc", "netrc", "diff",
              "package_lock", "yarn_lock", "poetry_lock", "go_sum", "git_log", "workflow",
              "terraform", "maven_xml", "ini", "firebase_js", "html", "css", "readme", "certs",
-             "app_log", "task_text")
+             "app_log", "db_scripts", "pgpass", "init_sql", "jwks", "task_text")
     names = {"env": ".env", "config_yaml": "config/application.yml",
              "compose": "docker-compose.yml", "k8s_secret": "deploy/k8s.yaml",
              "appsettings": "appsettings.json", "service_account": "gcp/credentials.json",
@@ -828,7 +949,8 @@ def build_corpus(seed: int = 0, projects: int = 3) -> Corpus:
              "terraform": "infra/main.tf", "maven_xml": "settings.xml", "ini": "my.cnf",
              "firebase_js": "web/config.js", "html": "web/index.html", "css": "web/app.css",
              "readme": "README.md", "certs": "certs/chain.pem", "app_log": "logs/app.log",
-             "task_text": "task.txt"}
+             "db_scripts": "scripts/db.sh", "pgpass": ".pgpass", "init_sql": "db/init.sql",
+             "jwks": "keys/jwks.json", "task_text": "task.txt"}
     for index in range(projects):
         builder = _Builder(corpus, gen, f"p{seed}-{index}")
         for name in files:

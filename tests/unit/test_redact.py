@@ -102,7 +102,7 @@ def test_token_formats_are_replaced_whole_anywhere(kind: str, value: str, templa
 
 
 def test_every_planted_kind_is_documented() -> None:
-    assert set(SECRETS) <= set(KINDS)
+    assert set(SECRETS) | set(PLACED) <= set(KINDS)
 
 
 def test_aws_secret_key_next_to_its_name_in_every_syntax() -> None:
@@ -245,7 +245,6 @@ PASSWORD = "Zq8!vR2#kLp9@wXe"  # shape only; built from no real secret
     ('webhook_secret = "{pw}"', 'webhook_secret = "{r}"'),
     ("password = {pw}", "password = {r}"),
     ("<password>{pw}</password>", "<password>{r}</password>"),
-    ("mysql --password={pw} shop", "mysql --password={r} shop"),
     ("twine upload --password {pw} dist/*", "twine upload --password {r} dist/*"),
     ("docker run -e ADMIN_TOKEN={pw} app", "docker run -e ADMIN_TOKEN={r} app"),
     ("GET /login?user=bob&password={pw}&next=/", "GET /login?user=bob&password={r}&next=/"),
@@ -272,6 +271,145 @@ def test_secret_assignments_in_every_syntax(line: str, expected: str) -> None:
     kind = kinds.pop()
     assert result.text == expected.format(r=f"[REDACTED:{kind}#1]")
     assert kind in ("secret-assignment", "basic-auth")
+
+
+# ------------------------------------------------ passwords told by their place
+
+SAS_SIG = base64.b64encode(bytes(RNG.getrandbits(8) for _ in range(32))).decode() \
+    .replace("+", "%2B").replace("/", "%2F").replace("=", "%3D")
+SAS_URL = ("https://acct.blob.core.windows.net/c/f.txt?sv=2022-11-02&ss=b&srt=o&sp=r"
+           "&se=2026-01-01T00:00:00Z&spr=https&sig={v}")
+PLACED: dict[str, list[str]] = {
+    "cli-password": [
+        "mysql -uroot -p{v} shop",
+        "mysql -u root -p{v}",
+        "mysqldump -u backup -p'{v}' --single-transaction shop > shop.sql",
+        "mysql -u root --password={v} shop",
+        'mariadb -u root --passw="{v}" shop',
+        "mysqldump \\\n  -u backup \\\n  -p{v} \\\n  shop > shop.sql",
+        'test: ["CMD", "mysqladmin", "ping", "-h", "localhost", "-uroot", "-p{v}"]',
+        "docker exec db mysql -uroot -p{v} -e 'SELECT 1'",
+        "sshpass -p '{v}' ssh deploy@web1 uptime",
+        "sshpass -p{v} scp app.tgz web1:",
+        "sshpass -v -p {v} ssh web1",
+        "redis-cli -h cache -p 6379 -a {v} ping",
+        "redis-cli -h cache --pass '{v}' ping",
+        'test: ["CMD", "redis-cli", "-a", "{v}", "ping"]',
+    ],
+    "pgpass": [
+        "db.internal:5432:shop:app:{v}",
+        "*:*:*:replicator:{v}",
+        "+localhost:*:shop:app:{v}",
+        "/var/run/postgresql:5432:*:postgres:{v}",
+        'echo "db:5432:shop:app:{v}" >> ~/.pgpass',
+    ],
+    "sql-password": [
+        "CREATE USER 'app'@'%' IDENTIFIED BY '{v}';",
+        "ALTER USER 'root'@'localhost' IDENTIFIED WITH mysql_native_password BY '{v}';",
+        "GRANT ALL ON shop.* TO 'app'@'%' IDENTIFIED BY '{v}';",
+        "CREATE USER 'app'@'%'\n  IDENTIFIED BY \"{v}\";",
+        "create user app with password '{v}';",
+        "CREATE ROLE app LOGIN ENCRYPTED PASSWORD '{v}' VALID UNTIL 'infinity';",
+        "SET PASSWORD FOR 'app'@'%' = '{v}';",
+        "mysql -e \"CREATE USER 'app'@'%' IDENTIFIED BY '{v}'\"",
+    ],
+    "azure-sas": [
+        SAS_URL,
+        "BlobEndpoint=https://acct.blob.core.windows.net/;SharedAccessSignature=sv=2022-11-02"
+        "&ss=b&sp=rl&se=2026-01-01&sig={v}",
+        "GET /c/f.txt?sig={v}&se=2026-01-01T00%3A00%3A00Z&sp=r&sv=2022-11-02 HTTP/1.1",
+        "SharedAccessSignature sr=https%3A%2F%2Fns.servicebus.windows.net%2Fq&sig={v}"
+        "&se=1767225600&skn=send",
+    ],
+    "jwk-private-key": [  # the JSON layout of a whole key set is tested below
+        'jwk = "{{\\"kty\\":\\"oct\\",\\"k\\":\\"{v}\\"}}"',  # JSON inside a string
+        "const key = {{kty: 'oct', k: '{v}', alg: 'HS256'}};",
+        "{{'d': '{v}', 'kty': 'OKP', 'crv': 'Ed25519'}}",
+    ],
+}
+PLACED_VALUES = {"cli-password": PASSWORD, "pgpass": PASSWORD, "sql-password": PASSWORD,
+                 "azure-sas": SAS_SIG, "jwk-private-key": rand(B64URL, 43)}
+
+
+@pytest.mark.parametrize(("kind", "line"), [(k, line) for k, lines in PLACED.items()
+                                             for line in lines])
+def test_passwords_told_by_their_place(kind: str, line: str) -> None:
+    value = PLACED_VALUES[kind]
+    result = redact(line.format(v=value), home=Path("/home/nobody"))
+    assert result.text == line.format(v=f"[REDACTED:{kind}#1]")
+    assert result.replaced == {kind: 1}
+    assert result.mapping == {f"[REDACTED:{kind}#1]": value}
+
+
+@pytest.mark.parametrize(("line", "value"), [
+    ("CREATE USER app WITH PASSWORD 'tiger';", "tiger"),  # short and a plain word
+    ("ALTER USER app IDENTIFIED BY 'secretpass';", "secretpass"),
+    ("CREATE USER scott IDENTIFIED BY Tiger42x;", "Tiger42x"),  # Oracle: unquoted
+    ("CREATE DATABASE LINK l CONNECT TO u IDENTIFIED BY Tiger42x USING 'orcl';", "Tiger42x"),
+    ("SET PASSWORD = PASSWORD('tiger');", "tiger"),
+    ("mysql -uroot -proot shop", "root"),
+])
+def test_weak_passwords_are_still_found_by_their_place(line: str, value: str) -> None:
+    result = redact(line)
+    assert result.total == 1
+    assert list(result.mapping.values()) == [value]
+
+
+def test_jwk_private_members_are_hidden_and_public_ones_kept() -> None:
+    n, x, y = rand(B64URL, 342), rand(B64URL, 43), rand(B64URL, 43)
+    private = {name: rand(B64URL, 171) for name in ("d", "p", "q", "dp", "dq", "qi")}
+    rsa = {"kty": "RSA", "kid": "2025-signing", "use": "sig", "n": n, "e": "AQAB", **private}
+    ec_d, oct_k = rand(B64URL, 43), rand(B64URL, 43)
+    ec = {"kty": "EC", "crv": "P-256", "x": x, "y": y, "d": ec_d}
+    text = json.dumps({"keys": [rsa, ec, {"kty": "oct", "alg": "HS256", "k": oct_k}]}, indent=2)
+    result = redact(text)
+    assert result.replaced == {"jwk-private-key": 8}
+    for value in (*private.values(), ec_d, oct_k):
+        assert gone(value, result.text)
+    for value in (n, x, y, "AQAB", "2025-signing", "P-256"):
+        assert value in result.text
+    assert '"d": "[REDACTED:jwk-private-key#1]"' in result.text
+
+
+@pytest.mark.parametrize("line", [
+    "mysql -u root -p shop",  # -p alone prompts; `shop` is the database
+    "mysql -h db -P 3306 -u root -p shop",  # -P is the port
+    "mysql -P3306 -uroot -p",
+    "mysql --port=3306 -u app -p",
+    'mysql -uroot -p"$MYSQL_ROOT_PASSWORD" shop',
+    "mysql -uroot -p${DB_PASS} shop",
+    'test: ["CMD-SHELL", "mysqladmin ping -uroot -p$$MYSQL_ROOT_PASSWORD"]',
+    "mysql -uroot -pPASSWORD shop",
+    "mysql_config_editor set --login-path=local --user=root --password",
+    "pip install mysql-connector-python -pyz",
+    "mkdir -p build/cache && mysql -p",
+    "sshpass -f ~/.ssh/pass ssh -p 2222 deploy@web1",  # ssh's -p is a port
+    "sshpass -e ssh -p 2222 deploy@web1",
+    "redis-cli -h cache -p 6379 ping",
+    "redis-cli --askpass -h cache",
+    "redis-cli -a $REDIS_PASSWORD ping",
+    "# hostname:port:database:username:password",
+    "00:1a:2b:3c:4d:5e",
+    "2001:db8:85a3:0:0:8a2e:370:7334",
+    "postgres:x:26:26:PostgreSQL Server:/var/lib/pgsql:/bin/bash",
+    "12:30:45:678:999",
+    "db.internal:5432:shop:app:*",
+    "Users are identified by their e-mail address.",
+    "Users are identified by 'email' in the app table.",
+    "We grant them a role; each one is identified by 'badge-42'.",
+    "CREATE USER 'ops'@'localhost' IDENTIFIED WITH auth_socket;",
+    "CREATE USER 'tmp'@'%' IDENTIFIED BY RANDOM PASSWORD;",
+    "ALTER ROLE app PASSWORD NULL;",
+    'cur.execute("ALTER USER app IDENTIFIED BY %s", (pw,))',
+    "CREATE USER app WITH PASSWORD :pw;",
+    "https://images.example.com/p/1.jpg?w=640&sig=0123456789abcdef0123456789abcdef",
+    "https://acct.blob.core.windows.net/c?sv=2022-11-02&sp=r&sig=xxxxxxxxxxxxxxxxxxxx",
+    "https://acct.blob.core.windows.net/c?sv=2022-11-02&sp=r&sig=<signature>",
+    '{"d": 3, "p": "page-2", "q": "running-shoes-2025"}',
+    '{"kty": "RSA", "kid": "2025-signing", "e": "AQAB", "alg": "RS256"}',
+])
+def test_lookalikes_of_passwords_told_by_their_place(line: str) -> None:
+    assert redact(line, home=Path("/home/nobody")).text == line
 
 
 def test_yaml_block_scalar_secret() -> None:

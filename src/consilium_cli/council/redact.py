@@ -20,6 +20,14 @@ Rules (each a kind; the values are matched in full, never cut short):
   (RSA, EC, DSA, OPENSSH, ENCRYPTED, PKCS#8, PGP) and PuTTY key files. A block without
   its END line is redacted up to the last line that still looks like key material.
 - Passwords in URLs (`scheme://user:PASSWORD@host`): only the password; user and host stay.
+- Passwords told by their place rather than a name: on a command line (`mysql -pX`,
+  `mysqldump`/`mariadb` likewise, `sshpass -p X`, `redis-cli -a X`, in shell words or an
+  exec array; a bare `-p` prompts and is kept), the last field of a `.pgpass` line, SQL
+  `IDENTIFIED BY '...'` and `PASSWORD '...'` inside CREATE/ALTER USER/ROLE/LOGIN, GRANT
+  or SET PASSWORD (prose that says "identified by" is not a statement), the `sig=` of an
+  Azure SAS query (with `sv=`/`se=`/`sp=` beside it), and the private members of a JSON
+  Web Key (`d`, `p`, `q`, `dp`, `dq`, `qi`, `k` in an object with `kty`; `n`, `e`, `x`,
+  `y` are public and stay).
 - Assignments whose name says secret, token, password/passwd/pwd/pass, passphrase,
   credential(s), auth/authorization, or a qualified key (api_key, private_key,
   access_key, SECRET_KEY_BASE, ...), in .env, shell, YAML, JSON, Python, TOML, INI, XML,
@@ -104,6 +112,13 @@ KINDS: dict[str, str] = {
     "private-key": "private key block (PEM, OpenSSH, PGP, PuTTY, age)",
     "url-password": "password inside a URL (scheme://user:PASSWORD@host)",
     "basic-auth": "password in a user:password command-line argument (curl -u)",
+    "cli-password": "password on a database or ssh command line (mysql/mysqldump/mariadb "
+                    "-pX, sshpass -p X, redis-cli -a X or --pass X)",
+    "pgpass": "password field of a .pgpass line (host:port:database:user:PASSWORD)",
+    "sql-password": "password in a SQL statement (IDENTIFIED BY '...', PASSWORD '...')",
+    "azure-sas": "signature of an Azure SAS token (sig= next to sv=/se=/sp=)",
+    "jwk-private-key": "private member of a JSON Web Key (d, p, q, dp, dq, qi, k; "
+                       "object with kty)",
     "authorization": "credential after Bearer/Basic/Token in an Authorization value",
     "secret-assignment": "value assigned to a name that says secret/token/password/key",
     "high-entropy": "high-entropy string next to a secret-like name",

@@ -24,7 +24,9 @@ P_RESERVED = 100
 # Values found only through their context (a name, a URL) are also hidden wherever else
 # they occur; token formats are found anywhere by their own rule already.
 PROPAGATED_KINDS = frozenset({"secret-assignment", "high-entropy", "aws-secret-key",
-                              "url-password", "basic-auth", "authorization", "slack-webhook"})
+                              "url-password", "basic-auth", "authorization", "slack-webhook",
+                              "cli-password", "pgpass", "sql-password", "azure-sas",
+                              "jwk-private-key"})
 
 
 class Span(NamedTuple):
@@ -267,7 +269,12 @@ def find_secrets(text: str) -> list[Span]:
     spans = _private_keys(text)
     spans += _tokens(text)
     spans += _url_passwords(text)
+    spans += _command_passwords(text)
+    spans += _pgpass(text)
+    spans += _azure_sas(text)
+    spans += _jwk_private(text)
     low = _lowered(text)
+    spans += _sql_passwords(text, low)
     spans += _named_values(text, low)
     if not text.isascii():
         spans += _russian_names(text, low)
@@ -637,6 +644,312 @@ def _near_name(text: str, end: int, name: _Name) -> list[Span] | None:
             not (_DOTTED.fullmatch(value) and not has_digit):
         return [Span(start, start + size, "secret-assignment", P_NEAR)]
     return None
+
+
+# ------------------------------------------------ commands, SQL, .pgpass, SAS, JWK
+
+# Formats whose secret is told by its place in a command, statement, line or object rather
+# than by a name: a value found there is a password whatever it looks like.
+_PASSWORD_NAME = _Name(True, True, "password", False, False)
+_COMMAND_GLUE = frozenset(string.ascii_letters + string.digits + "_.-+")
+_COMMAND_WINDOW = 4096  # how far a command's arguments are looked at
+_COMMAND_TAIL = r"(?:\.exe)?(?=[ \t]|[\"']?[ \t]*,)"  # then shell words or an exec array
+_COMMANDS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
+    ("mysql", "mysql",
+     re.compile(r"mysql(?:dump|admin|import|check|show|pump|slap|sh)?" + _COMMAND_TAIL)),
+    ("mariadb", "mysql",
+     re.compile(r"mariadb(?:-?(?:dump|admin|import|check|show|slap))?" + _COMMAND_TAIL)),
+    ("sshpass", "sshpass", re.compile(r"sshpass" + _COMMAND_TAIL)),
+    ("redis-cli", "redis", re.compile(r"redis-cli" + _COMMAND_TAIL)),
+)
+# A gap (a backslash-newline continues the command), then a word or a redirection; anything
+# else (| ; & ( ) ` a newline, an unclosed quote) ends the command.
+_SHELL_WORD = re.compile(r"(?:[ \t]|\\\r?\n)*(?:(?P<word>(?:[^\s'\"`|;&<>()\\]|\\[^\n]"
+                         r"|'[^'\n]*'|\"(?:[^\"\\\n]|\\.)*\")+)|[<>]+)")
+_ARRAY_START = re.compile(r"[\"']?[ \t]*,[ \t]*")
+_ARRAY_SEP = re.compile(r"[ \t]*,[ \t]*")
+_ARRAY_ITEM = re.compile(r"\"((?:[^\"\\\n]|\\.)*)\"|'([^'\n]*)'|([^\s,\]'\"]+)")
+_SSHPASS_WITH_ARG = frozenset({"-f", "-d", "-P"})  # options that take the next word
+# mysql takes any unambiguous prefix of --password, and --password1..3 for more factors.
+_MYSQL_LONG_PASSWORD = re.compile(r"--pass(?:w(?:o(?:r(?:d[123]?)?)?)?)?=")
+_PASSWORD_OPTION = re.compile(r"-[pa]")  # mysql -pX, sshpass -p, redis-cli -a / --pass
+_ARG_BEFORE = frozenset(" \t\n\"',[")
+
+# host:port:database:username:password, `*` for any field, `\:` for a colon.
+_PGPASS_FIELD = r"(?:[^\s:\\'\"]|\\.)+"
+_PGPASS_HIT = re.compile(rf":(?:\*|\d{{1,5}}):{_PGPASS_FIELD}:{_PGPASS_FIELD}:")
+_PGPASS_HEAD = rf"(?P<host>{_PGPASS_FIELD}):(?:\*|\d{{1,5}}):{_PGPASS_FIELD}:{_PGPASS_FIELD}:"
+_PGPASS_LINE = re.compile(r"[ \t]*[+-]?[ \t]*" + _PGPASS_HEAD +
+                          r"(?P<pw>(?:[^\n:\\]|\\.)+?)[ \t\r]*")
+_PGPASS_QUOTED = re.compile(r"(?P<q>[\"'])" + _PGPASS_HEAD + r"(?P<pw>(?:[^\n:\\\"']|\\.)+)(?P=q)")
+
+# Statements that set a password; each starts with a literal, which is quick to look for.
+_SQL_HEADS = tuple(re.compile(p) for p in (
+    r"create\s+(?:user|role|login)\b", r"alter\s+(?:user|role|login)\b", r"grant\s[^;]*?\sto\b",
+    r"set\s+password\b", r"connect\s+to\b"))
+_SQL_IDENTIFIED = re.compile(r"identified\s+(?:with\s+[\w'\"`]+\s+)?by"
+                             r"(?:\s+(?:password|values))?\s+")
+# `password = '...'` is an assignment (found by name); these are the SQL-only shapes.
+_SQL_PASSWORD = re.compile(r"password(?:\s+for\s+[^\s=;]+\s*=\s*(?:password\s*\(\s*)?"
+                           r"|\s*=\s*password\s*\(\s*|\s+)(?=['\"])")
+_SQL_STRING = {"'": re.compile(r"'((?:[^'\\\n]|''|\\.)*)'"),
+               "\"": re.compile(r"\"((?:[^\"\\\n]|\"\"|\\.)*)\"")}
+# Oracle's unquoted password is an identifier that ends the clause.
+_SQL_BARE = re.compile(r"[A-Za-z][\w$#]*(?=[ \t]*(?:;|\r?\n|$)|[ \t]+(?i:account|default|"
+                       r"quota|password|profile|container|temporary|replace|require|with"
+                       r"|using)\b)")
+_SQL_NOT_BARE = frozenset({"random", "password", "values", "externally", "globally"})
+_SQL_LOOKBACK = 512
+
+_SAS_SIG = re.compile(r"sig=([A-Za-z0-9%+/=_-]{16,})")
+_SAS_NEIGHBOUR = re.compile(r"[?&;=](?:sv|se|sp)=")
+_URL_SEGMENT_END = re.compile(r"[^\s\"'<>`]*")
+_SEGMENT_BREAK = " \t\r\n\"'<>`"
+_SAS_REACH = 2048  # how far a query string's other parameters are looked for
+
+_JWK_KTY = re.compile(r"kty\\?[\"']?[ \t]*:")
+_JWK_PRIVATE = re.compile(r"(?<![\w-])(?:\\?[\"'])?(?:dp|dq|qi|d|p|q|k)(?:\\?[\"'])?[ \t]*:"
+                          r"[ \t]*\\?[\"']([A-Za-z0-9_+/=-]{8,})\\?[\"']")
+# Plain JSON first: a pattern that starts with a literal is quick to run over the object.
+_JWK_PRIVATE_JSON = re.compile(r"\"(?:dp|dq|qi|d|p|q|k)\"[ \t]*:[ \t]*\"([A-Za-z0-9_+/=-]{8,})\"")
+_JWK_REACH = 65536  # how far an object's braces are looked for around "kty"
+
+
+def _command_args(text: str, pos: int) -> list[tuple[int, int]]:
+    """The arguments after a command name that ends at `pos`, as spans: shell words up to
+    the end of the command (quotes kept: see `_unquote`), or the items of an exec array
+    (`["mysqladmin", "ping", "-uroot", ...]`)."""
+    limit = min(len(text), pos + _COMMAND_WINDOW)
+    args: list[tuple[int, int]] = []
+    array = _ARRAY_START.match(text, pos, limit)
+    if array is not None:
+        pos = array.end()
+        while len(args) < 64:
+            item = _ARRAY_ITEM.match(text, pos, limit)
+            if item is None:
+                break
+            args.append(item.span(item.lastindex or 0))
+            sep = _ARRAY_SEP.match(text, item.end(), limit)
+            if sep is None:
+                break
+            pos = sep.end()
+        return args
+    while len(args) < 64:
+        word = _SHELL_WORD.match(text, pos, limit)
+        if word is None:
+            break
+        if word.lastindex:
+            args.append(word.span(1))
+        pos = word.end()
+    return args
+
+
+def _unquote(text: str, start: int, end: int) -> tuple[int, int]:
+    if end - start >= 2 and text[start] in "\"'" and text[end - 1] == text[start] and \
+            text.find(text[start], start + 1, end - 1) < 0:
+        return start + 1, end - 1
+    return start, end
+
+
+def _mysql_values(text: str, args: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """`-pSECRET` and `--password=SECRET`: the value is glued to the option (`-p` alone,
+    `-p db` or `--password db` prompt for it)."""
+    values = []
+    for start, end in args:
+        if text[start] in "'\"":
+            start, end = _unquote(text, start, end)
+        if end - start > 2 and text.startswith("-p", start):
+            values.append(_unquote(text, start + 2, end))
+        elif text.startswith("--pass", start):
+            option = _MYSQL_LONG_PASSWORD.match(text, start, end)
+            if option is not None:
+                values.append(_unquote(text, option.end(), end))
+    return values
+
+
+def _sshpass_values(text: str, args: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """`sshpass -p SECRET` among sshpass's own options (before the command it runs)."""
+    i = 0
+    while i < len(args):
+        start, end = _unquote(text, *args[i])
+        word = text[start:end]
+        if word == "-p":
+            return [_unquote(text, *args[i + 1])] if i + 1 < len(args) else []
+        if word.startswith("-p"):
+            return [_unquote(text, start + 2, end)]
+        if not word.startswith("-"):
+            break
+        i += 2 if word in _SSHPASS_WITH_ARG else 1
+    return []
+
+
+def _redis_values(text: str, args: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """`redis-cli -a SECRET` and `--pass SECRET`."""
+    return [_unquote(text, *args[i + 1]) for i in range(len(args) - 1)
+            if text[slice(*_unquote(text, *args[i]))] in ("-a", "--pass")]
+
+
+_TOOL_VALUES: dict[str, Callable[[str, list[tuple[int, int]]], list[tuple[int, int]]]] = {
+    "mysql": _mysql_values, "sshpass": _sshpass_values, "redis": _redis_values}
+
+
+def _command_passwords(text: str) -> list[Span]:
+    """Passwords on database and ssh command lines: mysql/mysqldump/mariadb `-pX`,
+    `sshpass -p X`, `redis-cli -a X`. One scan finds the options; the command is looked
+    for only behind them, on the same (continued) line."""
+    spans: list[Span] = []
+    done: set[int] = set()
+    covered = -1  # the arguments of the commands read so far end here
+    for option in _PASSWORD_OPTION.finditer(text):
+        at = option.start()
+        if at < covered:
+            continue
+        before = text[at - 1] if at else " "
+        if before == "-" and at >= 2:  # --pass
+            before = text[at - 2]
+        if before not in _ARG_BEFORE:
+            continue
+        since = _command_line_start(text, at)
+        for anchor, tool, pattern in _COMMANDS:
+            if text.find(anchor, since, at) < 0:
+                continue
+            for match in pattern.finditer(text, since, at):
+                name_at = match.start()
+                if name_at in done or (name_at and text[name_at - 1] in _COMMAND_GLUE):
+                    continue
+                done.add(name_at)
+                args = _command_args(text, match.end())
+                if args:
+                    covered = max(covered, args[-1][1])
+                for start, end in _TOOL_VALUES[tool](text, args):
+                    if end > start and \
+                            _value_is_secret(text[start:end], "quoted", _PASSWORD_NAME):
+                        spans.append(Span(start, end, "cli-password", P_CONTEXT))
+    return spans
+
+
+def _command_line_start(text: str, pos: int) -> int:
+    """Where the line holding `pos` starts, going back over backslash-continued lines."""
+    low = max(0, pos - _COMMAND_WINDOW)
+    start = text.rfind("\n", low, pos) + 1
+    while start > low + 1 and (text[start - 2] == "\\" or
+                               (text[start - 2] == "\r" and text[start - 3:start - 2] == "\\")):
+        start = text.rfind("\n", low, start - 2) + 1
+    return max(start, low)
+
+
+def _pgpass(text: str) -> list[Span]:
+    """A .pgpass line (`host:port:db:user:password`, alone on its line or quoted on a line
+    that names .pgpass): the password."""
+    spans: list[Span] = []
+    done = -1
+    for hit in _PGPASS_HIT.finditer(text):
+        if hit.start() < done:
+            continue
+        line_start, line_end = _line_bounds(text, hit.start())
+        done = line_end
+        match = _PGPASS_LINE.fullmatch(text, line_start, line_end)
+        if match is not None:
+            found = [match]
+        elif "pgpass" in text[line_start:line_end].lower():
+            found = list(_PGPASS_QUOTED.finditer(text, line_start, line_end))
+        else:
+            continue
+        for entry in found:
+            host = entry.group("host")
+            if (host == "*" or any(c.isalpha() or c in "./[" for c in host)) and \
+                    _value_is_secret(entry.group("pw"), "quoted", _PASSWORD_NAME):
+                spans.append(Span(entry.start("pw"), entry.end("pw"), "pgpass", P_CONTEXT))
+    return spans
+
+
+def _sql_passwords(text: str, low: str) -> list[Span]:
+    """`IDENTIFIED BY 'x'` (and Oracle's bare `IDENTIFIED BY x`), `PASSWORD 'x'`,
+    `SET PASSWORD FOR u = 'x'` and `PASSWORD('x')`, in a CREATE/ALTER USER, ROLE or LOGIN,
+    GRANT or SET PASSWORD statement."""
+    spans: list[Span] = []
+    if "identified" in low:
+        for match in _SQL_IDENTIFIED.finditer(low):
+            spoken = text.startswith("IDENTIFIED", match.start())
+            found = _sql_value(text, low, match.start(), match.end(), bare=True,
+                               head_needed=not spoken)
+            if found is not None:
+                spans.append(found)
+    if "password" in low:
+        for match in _SQL_PASSWORD.finditer(low):
+            start = match.start()
+            if start and (low[start - 1].isalnum() or low[start - 1] in "_\"'`-."):
+                continue
+            found = _sql_value(text, low, start, match.end(), bare=False, head_needed=True)
+            if found is not None:
+                spans.append(found)
+    return spans
+
+
+def _sql_value(text: str, low: str, keyword: int, pos: int, *, bare: bool,
+               head_needed: bool) -> Span | None:
+    if head_needed:
+        since = max(0, keyword - _SQL_LOOKBACK)
+        since = max(since, low.rfind(";", since, keyword) + 1)
+        if not any(head.search(low, since, pos) for head in _SQL_HEADS):
+            return None
+    quote = text[pos:pos + 1]
+    if quote in _SQL_STRING:
+        literal = _SQL_STRING[quote].match(text, pos)
+        if literal is None:
+            return None
+        start, end = literal.span(1)
+    elif bare:
+        word = _SQL_BARE.match(text, pos)
+        if word is None or word.group(0).lower() in _SQL_NOT_BARE:
+            return None
+        start, end = word.span()
+    else:
+        return None
+    if not _value_is_secret(text[start:end], "quoted", _PASSWORD_NAME):
+        return None
+    return Span(start, end, "sql-password", P_CONTEXT)
+
+
+def _azure_sas(text: str) -> list[Span]:
+    """The signature of an Azure shared access signature: `sig=` in a query string that
+    also has `sv=`, `se=` or `sp=`."""
+    spans: list[Span] = []
+    for match in _SAS_SIG.finditer(text):
+        start = match.start()
+        if start and text[start - 1] not in "?&;= \t\n\"'":
+            continue
+        since = max(0, start - _SAS_REACH)
+        segment = max(since, max(text.rfind(c, since, start) for c in _SEGMENT_BREAK) + 1)
+        end = match.end(1)
+        rest = _URL_SEGMENT_END.match(text, end, end + _SAS_REACH)
+        if not (text.startswith(("sv=", "se=", "sp="), segment) or
+                _SAS_NEIGHBOUR.search(text, segment, rest.end() if rest else end)):
+            continue
+        if _value_is_secret(match.group(1), "quoted", _PASSWORD_NAME):
+            spans.append(Span(match.start(1), end, "azure-sas", P_CONTEXT))
+    return spans
+
+
+def _jwk_private(text: str) -> list[Span]:
+    """The private members of a JSON Web Key (an object with "kty"): d, p, q, dp, dq, qi,
+    and k of a symmetric key. The public ones (n, e, x, y) stay."""
+    spans: list[Span] = []
+    done = -1
+    for match in _JWK_KTY.finditer(text):
+        at = match.start()
+        if at and (text[at - 1].isalnum() or text[at - 1] == "_"):
+            continue
+        opening = text.rfind("{", max(0, at - _JWK_REACH), at)
+        closing = text.find("}", at, at + _JWK_REACH)
+        if opening < 0 or closing < 0 or opening < done:
+            continue
+        done = closing
+        members = list(_JWK_PRIVATE_JSON.finditer(text, opening, closing)) or \
+            _JWK_PRIVATE.finditer(text, opening, closing)
+        for member in members:
+            spans.append(Span(member.start(1), member.end(1), "jwk-private-key", P_CONTEXT))
+    return spans
 
 
 # ------------------------------------------------------------------------- value tests
