@@ -58,7 +58,10 @@ def cloned(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 def test_a_session_shipped_with_the_repository_is_refused(
         cloned: Path, victim_files: tuple[Path, Path]) -> None:
     target, folder = victim_files
-    result = invoke("undo", "--yes")
+    passed_over = invoke("undo", "--yes")
+    assert passed_over.exit_code == 2
+    assert "1 session(s) your history does not record as made here" in passed_over.stderr
+    result = invoke("undo", "c0ffee", "--yes")
     assert result.exit_code == 2
     assert "not made by consilium apply on this machine" in result.stderr
     assert "--trust-journal" in result.stderr
@@ -102,6 +105,30 @@ def test_a_real_apply_session_is_undone_as_before(tmp_path: Path,
     assert snapshot(repo.path) == before and not (repo.path / "a").exists()
 
 
+def test_a_shipped_session_does_not_stand_in_the_way_of_the_users_own(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        victim_files: tuple[Path, Path]) -> None:
+    repo = make_scratch_repo(tmp_path / "scratch")
+    monkeypatch.chdir(repo.path)
+    before = snapshot(repo.path)
+    plan = write_plan(tmp_path / "plan.json",
+                      [{"kind": "write_file", "path": "b/new.txt", "content": "n\n"}])
+    assert invoke("apply", "--plan", str(plan), "--approve", "all").exit_code == 0
+    own = Journal(repo.path).sessions()[0].id
+    _ship_crafted_session(repo, *victim_files)  # newer than the user's own session
+    assert Journal(repo.path).sessions()[0].id == "c0ffee000000"
+    result = invoke("undo", "--yes", "--json")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert json.loads(result.stdout)["session"] == own
+    assert not (repo.path / "b").exists()
+    # the shipped session's commit moved HEAD; the user's files are back as they were
+    assert {k: v for k, v in snapshot(repo.path)["files"].items()
+            if not k.startswith(".consilium")} \
+        == {k: v for k, v in before["files"].items() if not k.startswith(".consilium")}
+    target, folder = victim_files
+    assert not target.exists() and folder.is_dir()
+
+
 def test_a_journal_copied_from_another_repository_is_refused(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     first = make_scratch_repo(tmp_path / "first")
@@ -113,7 +140,8 @@ def test_a_journal_copied_from_another_repository_is_refused(
     shutil.copytree(first.path / ".consilium", second.path / ".consilium")
     second.write("new.txt", "n\n")
     monkeypatch.chdir(second.path)
-    result = invoke("undo", "--yes")
+    session = Journal(second.path).sessions()[0].id
+    result = invoke("undo", session, "--yes")
     assert result.exit_code == 2
     assert f"it was made in {first.path.resolve()}" in result.stderr
     assert (second.path / "new.txt").exists()

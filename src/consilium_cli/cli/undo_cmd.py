@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 app = typer.Typer(help="The undo journal of this repository.", no_args_is_help=True)
 
 SessionArg = Annotated[str | None, typer.Argument(
-    help="Session id (or a unique prefix); default: the newest with changes to undo.",
+    help=("Session id (or a unique prefix); default: the newest with changes to undo "
+          "that your history records as made here."),
     show_default=False)]
 
 
@@ -45,12 +46,20 @@ def _confirm(console: Console, outside: int) -> bool:
     return key == "y"
 
 
-def _check_provenance(app_ctx: AppContext, journal: Journal, log: SessionLog) -> None:
+def _resolve(app_ctx: AppContext, journal: Journal, session: str | None,
+             trust_journal: bool) -> SessionLog:
+    """The session to undo; unless trusted, one history vouches for (the default passes
+    over sessions it does not, a named one is refused)."""
     from consilium_cli.history import History
-    from consilium_cli.tools.undo import check_provenance
+    from consilium_cli.tools.undo import check_provenance, provenance_problem
 
+    if trust_journal:
+        return journal.resolve(session)
     with History(env=app_ctx.env) as history:
+        log = journal.resolve(session, vouched=lambda candidate: not provenance_problem(
+            history, journal.root, candidate))
         check_provenance(history, journal.root, log)
+    return log
 
 
 def _render_outside(console: Console, plan: UndoPlan) -> None:
@@ -95,9 +104,7 @@ def undo(
     app_ctx: AppContext = ctx.obj
     app_ctx.settings()
     journal = _journal(app_ctx)
-    log = journal.resolve(session)
-    if not trust_journal:
-        _check_provenance(app_ctx, journal, log)
+    log = _resolve(app_ctx, journal, session, trust_journal)
     plan = plan_undo(journal, log)
     if not json_out:
         render_undo_plan(app_ctx.out, plan)

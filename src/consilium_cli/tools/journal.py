@@ -201,17 +201,25 @@ class Journal:
                 continue
         return sorted(logs, key=lambda s: s.created_at, reverse=True)
 
-    def resolve(self, prefix: str | None) -> SessionLog:
-        """A session by id prefix, or the newest one with changes left to undo."""
+    def resolve(self, prefix: str | None, *,
+                vouched: Callable[[SessionLog], bool] | None = None) -> SessionLog:
+        """A session by id prefix, or the newest one with changes left to undo (among
+        those `vouched` accepts, when given: a session shipped with the repository must
+        not stand in the way of the user's own)."""
         sessions = self.sessions()
         if not sessions:
             raise UsageError("the journal of this repository is empty: nothing to undo",
                              hint="consilium journal list")
         if prefix is None or prefix == "last":
+            skipped = 0
             for log in sessions:
                 if log.changes and not log.undone:
-                    return log
-            raise UsageError("no session in the journal has changes left to undo",
+                    if vouched is None or vouched(log):
+                        return log
+                    skipped += 1
+            also = (f" ({skipped} session(s) your history does not record as made here "
+                    "were passed over)") if skipped else ""
+            raise UsageError(f"no session in the journal has changes left to undo{also}",
                              hint="consilium journal list")
         found = [s for s in sessions if s.id.startswith(prefix)]
         if not found:

@@ -50,25 +50,31 @@ class UntrustedSession(UsageError):
     """The journal names a session this machine's consilium apply did not make here."""
 
 
-def check_provenance(history: History, root: Path, log: SessionLog) -> None:
-    """Refuse a session unless history records it as an apply session made in `root`.
+def provenance_problem(history: History, root: Path, log: SessionLog) -> str:
+    """Why history does not vouch for a session as an apply session made in `root` ("" when
+    it does).
 
     apply journals under its history session's id, so a session in the journal that
     history does not know came from elsewhere: most likely with the repository itself."""
     origin = history.session_origin(log.id)
     if origin is None:
-        why = "the local history has no session with this id"
-    elif origin[0] != "apply":
-        why = f"the local history records it as a `consilium {origin[0]}` session"
-    elif Path(origin[1]).resolve() != root.resolve():
-        why = f"it was made in {origin[1]}, not in this repository ({root})"
-    else:
-        return
-    raise UntrustedSession(
-        f"refusing to undo session {log.id}: this session was not made by consilium apply "
-        f"on this machine (its journal came with the repository?): {why}",
-        hint=f"check it with `consilium journal show {log.id}`; only if you made it "
-             f"yourself: consilium undo {log.id} --trust-journal")
+        return "the local history has no session with this id"
+    if origin[0] != "apply":
+        return f"the local history records it as a `consilium {origin[0]}` session"
+    if Path(origin[1]).resolve() != root.resolve():
+        return f"it was made in {origin[1]}, not in this repository ({root})"
+    return ""
+
+
+def check_provenance(history: History, root: Path, log: SessionLog) -> None:
+    """Refuse a session unless history records it as an apply session made in `root`."""
+    why = provenance_problem(history, root, log)
+    if why:
+        raise UntrustedSession(
+            f"refusing to undo session {log.id}: this session was not made by consilium "
+            f"apply on this machine (its journal came with the repository?): {why}",
+            hint=f"check it with `consilium journal show {log.id}`; only if you made it "
+                 f"yourself: consilium undo {log.id} --trust-journal")
 
 
 @dataclass
