@@ -116,3 +116,28 @@ def test_a_command_that_closes_its_pipes_is_not_detached(tmp_path: Path) -> None
     done = list(run_command([sys.executable, "-c", "print('x')"], cwd=tmp_path, timeout_s=30,
                             env={}))[-1]
     assert isinstance(done, Exited) and not done.detached and done.output == "x\n"
+
+
+def _gone(pid: int) -> bool:
+    """The process has ended (a zombie waiting for init to reap it counts as ended)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+    return state in ("Z", "X")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_job_left_in_the_background_is_stopped_when_the_command_ends(
+        tmp_path: Path) -> None:
+    pid_file = tmp_path / "job.pid"
+    script = "sleep 30 & echo $! > job.pid; echo hi"
+    try:
+        done = list(run_command(None, command=script, cwd=tmp_path, timeout_s=60,
+                                env={"PATH": "/usr/bin:/bin"}))[-1]
+        assert isinstance(done, Exited) and done.code == 0 and not done.timed_out
+        assert done.output.startswith("hi")
+        assert _gone(int(pid_file.read_text()))
+    finally:
+        with contextlib.suppress(ProcessLookupError, ValueError, FileNotFoundError):
+            os.kill(int(pid_file.read_text()), signal.SIGKILL)

@@ -2,7 +2,8 @@
 timeout, output streamed as events and captured, and an environment without secrets.
 
 The child runs in its own process group, so a timeout or a Ctrl-C ends it and everything
-it started; nothing here prints. A process the child moves out of the group (a daemon, a
+it started, and jobs it left in the background are stopped when it ends; nothing here
+prints. A process the child moves out of the group (a daemon, a
 `setsid` server) may keep the output pipes open: once the child has exited or been
 stopped, its pipes get PIPE_GRACE_S to reach their end, then reading stops.
 """
@@ -98,6 +99,25 @@ def _reader(stream_name: str, pipe: object, out: queue.Queue[tuple[str, bytes | 
         with contextlib.suppress(OSError):
             pipe.close()  # type: ignore[attr-defined]
         out.put((stream_name, None))
+
+
+def _end_group(pid: int) -> None:
+    """Stop what is left of the command's process group once the command itself has
+    ended (jobs it put in the background): politely, then for good."""
+    if os.name != "posix":
+        return
+    for sig, grace in ((signal.SIGTERM, KILL_GRACE_S), (signal.SIGKILL, 0.0)):
+        try:
+            os.killpg(pid, sig)
+        except (ProcessLookupError, PermissionError):
+            return  # nothing is left of the group
+        until = time.monotonic() + grace
+        while time.monotonic() < until:
+            time.sleep(0.05)
+            try:
+                os.killpg(pid, 0)
+            except (ProcessLookupError, PermissionError):
+                return
 
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:
@@ -217,3 +237,6 @@ def run_command(argv: Sequence[str] | None, *, cwd: Path, timeout_s: float,
     finally:
         abandoned.set()
         _kill(proc)
+        # The group's id cannot be reused while any member is left, so this reaches only
+        # what the command started.
+        _end_group(proc.pid)
