@@ -387,6 +387,17 @@ class _Builder:
             "    healthcheck:",
             '      test: ["CMD", "redis-cli", "-a", '
             f'"{self.secret("cli-password", g.url_password())}", "ping"]',
+            "  mysql-replica:",
+            "    healthcheck:",
+            "      test:",
+            "        - CMD",
+            "        - mysqladmin",
+            "        - ping",
+            "        - -uroot",
+            f"        - -p{self.secret('cli-password', g.url_password())}",
+            "  mysql-prompt:",
+            "    command:",
+            self.decoy("cli-prompt", "      - mysql\n      - -uroot\n      - -p\n      - shop"),
             "  worker:",
             f"    image: ghcr.io/acme/worker@sha256:{self.decoy('docker-digest', g.sha256())}",
             "",
@@ -859,7 +870,10 @@ class _Builder:
             "redis-cli -h cache.internal --pass "
             f"'{self.secret('cli-password', g.password())}' ping",
             f'echo "db.internal:5432:shop:app:{self.secret("pgpass", g.password())}" > ~/.pgpass',
+            f"'/opt/mysql/bin/mysql' -uroot -p'{self.secret('cli-password', g.password())}' shop"
+            " < seed.sql",
             self.decoy("cli-prompt", "mysql -h db.internal -P 3306 -u root -p shop"),
+            self.decoy("cli-prompt", 'echo "connect with mysql" -p'),
             self.decoy("cli-prompt", "mysql --port=3306 -u app -p"),
             self.decoy("placeholder", 'mysql -uroot -p"$MYSQL_ROOT_PASSWORD" shop'),
             self.decoy("cli-prompt",
@@ -880,6 +894,8 @@ class _Builder:
 
     def init_sql(self) -> str:
         g = self.g
+        escaped = g.password()
+        escaped = escaped[:5] + "\\'" + escaped[5:]  # E'...' takes backslash escapes
         return "\n".join([
             self.decoy("sql-prose", "-- Users are identified by their e-mail address."),
             "CREATE DATABASE shop;",
@@ -896,15 +912,24 @@ class _Builder:
             f"CREATE USER scott IDENTIFIED BY {self.secret('sql-password', g.oracle_password())};",
             f"SET PASSWORD FOR 'shop'@'%' = '{self.secret('sql-password', g.password())}';",
             self.decoy("sql-prose", "-- the reporting role is identified by 'reporting' in charts"),
+            f"CREATE LOGIN shop_app WITH PASSWORD = N'{self.secret('sql-password', g.password())}'"
+            ", CHECK_POLICY = ON;",
+            f"ALTER LOGIN sa WITH PASSWORD = N'{self.secret('sql-password', g.password())}' "
+            f"OLD_PASSWORD = N'{self.secret('sql-password', g.password())}';",
+            self.decoy("placeholder", "CREATE LOGIN ci WITH PASSWORD = N'$(CI_PASSWORD)';"),
+            f"ALTER ROLE reporting WITH PASSWORD E'{self.secret('sql-password', escaped)}';",
+            f"CREATE ROLE etl LOGIN PASSWORD $${self.secret('sql-password', g.password())}$$;",
+            f"ALTER ROLE etl PASSWORD $pw${self.secret('sql-password', g.password())}$pw$;",
+            self.decoy("sql-prose", "-- the app runs: ALTER ROLE etl PASSWORD $1;"),
             "",
         ])
 
+    def jwk_private(self, size: int) -> str:
+        return self.secret("jwk-private-key", self.g.jwk_part(size))
+
     def jwks(self) -> str:
         g = self.g
-
-        def private(size: int) -> str:
-            return self.secret("jwk-private-key", g.jwk_part(size))
-
+        private = self.jwk_private
         rsa = {"kty": "RSA", "kid": self.decoy("uuid", g.uuid()), "use": "sig", "alg": "RS256",
                "n": self.decoy("jwk-public", g.jwk_part(256)), "e": "AQAB", "d": private(256),
                "p": private(128), "q": private(128), "dp": private(128), "dq": private(128),
@@ -913,6 +938,78 @@ class _Builder:
               "y": self.decoy("jwk-public", g.jwk_part(32)), "d": private(32)}
         symmetric = {"kty": "oct", "alg": "HS256", "k": private(32)}
         return json.dumps({"keys": [rsa, ec, symmetric]}, indent=2) + "\n"
+
+    def backup_py(self) -> str:
+        g = self.g
+        return "\n".join([
+            "import subprocess",
+            "",
+            "",
+            "def dump() -> None:",
+            "    subprocess.run([",
+            '        "mysqldump",',
+            '        "-h", "db.internal",',
+            '        "-ubackup",  # read-only user',
+            f'        "-p{self.secret("cli-password", g.url_password())}",',
+            '        "--single-transaction",',
+            '        "shop",',
+            "    ], check=True)",
+            "",
+            "",
+            "def restore() -> None:",
+            "    subprocess.run(" + self.decoy(
+                "cli-prompt", '[\n        "mysql",\n        "-uroot",\n        "-p",\n'
+                              '        "shop",\n    ]') + ", check=True)",
+            "",
+        ])
+
+    def backup_ps1(self) -> str:
+        g = self.g
+        return "\n".join([
+            "$ErrorActionPreference = 'Stop'",
+            '& "C:\\Program Files\\MySQL\\MySQL Server 8.0\\bin\\mysqldump.exe" -u backup '
+            f"-p{self.secret('cli-password', g.url_password())} shop > shop.sql",
+            self.decoy("cli-prompt",
+                       '& "C:\\Program Files\\MySQL\\MySQL Server 8.0\\bin\\mysql.exe" '
+                       "-u root -p shop"),
+            "",
+        ])
+
+    def jwk_yaml(self) -> str:
+        g = self.g
+        private = self.jwk_private
+        return "\n".join([
+            "signing:",
+            "  keys:",
+            f"    - kid: {self.decoy('uuid', g.uuid())}",
+            "      kty: RSA",
+            f"      n: {self.decoy('jwk-public', g.jwk_part(256))}",
+            "      e: AQAB",
+            f"      d: {private(256)}",
+            f"      p: \"{private(128)}\"",
+            "      key_ops:",
+            "      - sign",
+            f"      q: {private(128)}  # second prime",
+            "    - kty: oct",
+            "      alg: HS256",
+            f"      k: '{private(32)}'",
+            "",
+        ])
+
+    def jwk_code(self) -> str:
+        g = self.g
+        nested = {"kty": "RSA", "n": self.decoy("jwk-public", g.jwk_part(256)), "e": "AQAB",
+                  "oth": [{"r": self.jwk_private(64), "d": self.jwk_private(64),
+                           "t": self.jwk_private(64)}],
+                  "d": self.jwk_private(256)}
+        return "\n".join([
+            "from jwcrypto import jwk",
+            "",
+            "HMAC_KEY = jwk.JWK(kty=\"oct\", alg=\"HS256\", "
+            f"k=\"{self.jwk_private(32)}\")",
+            f"RSA_KEY = jwk.JWK.from_json('{json.dumps(nested, separators=(',', ':'))}')",
+            "",
+        ])
 
     def task_text(self) -> str:
         g = self.g
@@ -937,7 +1034,8 @@ def build_corpus(seed: int = 0, projects: int = 3) -> Corpus:
              "deploy_sh", "settings_py", "config_toml", "npmrc", "pypirc", "netrc", "diff",
              "package_lock", "yarn_lock", "poetry_lock", "go_sum", "git_log", "workflow",
              "terraform", "maven_xml", "ini", "firebase_js", "html", "css", "readme", "certs",
-             "app_log", "db_scripts", "pgpass", "init_sql", "jwks", "task_text")
+             "app_log", "db_scripts", "pgpass", "init_sql", "jwks", "backup_py", "backup_ps1",
+             "jwk_yaml", "jwk_code", "task_text")
     names = {"env": ".env", "config_yaml": "config/application.yml",
              "compose": "docker-compose.yml", "k8s_secret": "deploy/k8s.yaml",
              "appsettings": "appsettings.json", "service_account": "gcp/credentials.json",
@@ -950,7 +1048,9 @@ def build_corpus(seed: int = 0, projects: int = 3) -> Corpus:
              "firebase_js": "web/config.js", "html": "web/index.html", "css": "web/app.css",
              "readme": "README.md", "certs": "certs/chain.pem", "app_log": "logs/app.log",
              "db_scripts": "scripts/db.sh", "pgpass": ".pgpass", "init_sql": "db/init.sql",
-             "jwks": "keys/jwks.json", "task_text": "task.txt"}
+             "jwks": "keys/jwks.json", "backup_py": "scripts/backup.py",
+             "backup_ps1": "scripts/backup.ps1", "jwk_yaml": "config/jwk.yaml",
+             "jwk_code": "shop/keys.py", "task_text": "task.txt"}
     for index in range(projects):
         builder = _Builder(corpus, gen, f"p{seed}-{index}")
         for name in files:

@@ -295,6 +295,13 @@ PLACED: dict[str, list[str]] = {
         "redis-cli -h cache -p 6379 -a {v} ping",
         "redis-cli -h cache --pass '{v}' ping",
         'test: ["CMD", "redis-cli", "-a", "{v}", "ping"]',
+        '"C:\\Program Files\\MySQL\\MySQL Server 8.0\\bin\\mysql.exe" -uroot -p{v} shop',
+        "& 'C:\\Program Files\\MySQL\\bin\\mysqldump.exe' -u backup --password={v} shop",
+        'subprocess.run([\n "mysql",\n "-uroot",\n "-p{v}",\n])',
+        "cmd = [\n    'sshpass',  # ssh with a password\n    '-p',\n    '{v}',\n    'ssh',\n]",
+        "test:\n  - CMD\n  - mysqladmin\n  - ping\n  - -p{v}\n",
+        "steps:\n- run:\n  - mysqladmin\n\n  # ping it\n  - ping\n  - \"-p{v}\"\n",
+        "command:\n- redis-cli\n- -a\n- '{v}'  # from the vault\n- ping",
     ],
     "pgpass": [
         "db.internal:5432:shop:app:{v}",
@@ -312,6 +319,12 @@ PLACED: dict[str, list[str]] = {
         "CREATE ROLE app LOGIN ENCRYPTED PASSWORD '{v}' VALID UNTIL 'infinity';",
         "SET PASSWORD FOR 'app'@'%' = '{v}';",
         "mysql -e \"CREATE USER 'app'@'%' IDENTIFIED BY '{v}'\"",
+        "CREATE LOGIN app WITH PASSWORD = N'{v}';",
+        "ALTER LOGIN app WITH PASSWORD = n'{v}', CHECK_POLICY = OFF;",
+        "CREATE USER 'app'@'%' IDENTIFIED BY N'{v}';",
+        "ALTER ROLE app PASSWORD E'{v}';",
+        "ALTER ROLE app WITH LOGIN PASSWORD $${v}$$;",
+        "CREATE ROLE app LOGIN PASSWORD $pw${v}$pw$ VALID UNTIL 'infinity';",
     ],
     "azure-sas": [
         SAS_URL,
@@ -325,6 +338,12 @@ PLACED: dict[str, list[str]] = {
         'jwk = "{{\\"kty\\":\\"oct\\",\\"k\\":\\"{v}\\"}}"',  # JSON inside a string
         "const key = {{kty: 'oct', k: '{v}', alg: 'HS256'}};",
         "{{'d': '{v}', 'kty': 'OKP', 'crv': 'Ed25519'}}",
+        'key = JWK(kty="oct", k="{v}")',
+        "key = jwk.JWK(kty='oct', alg='HS256', k='{v}')",
+        '{{"kty":"RSA","oth":[{{"r":"abc"}}],"d":"{v}"}}',  # a nested object ends nothing
+        '{{"oth":[{{"r":"abc"}}],"kty":"RSA","d":"{v}"}}',
+        "jwk:\n  kty: oct\n  k: {v}\n",  # YAML: the members of the same mapping
+        "keys:\n- kid: k1\n  k: '{v}'  # HS256\n  key_ops:\n  - sign\n  kty: oct\n",
     ],
 }
 PLACED_VALUES = {"cli-password": PASSWORD, "pgpass": PASSWORD, "sql-password": PASSWORD,
@@ -353,6 +372,48 @@ def test_weak_passwords_are_still_found_by_their_place(line: str, value: str) ->
     result = redact(line)
     assert result.total == 1
     assert list(result.mapping.values()) == [value]
+
+
+@pytest.mark.parametrize("line", [
+    "'/opt/mysql/bin/mysql' -uroot -p{v} shop",
+    '["C:\\\\mysql\\\\bin\\\\mysql.exe", "-uroot", "-p{v}"]',  # a path escaped in JSON
+])
+def test_quoted_program_paths_without_path_masking(line: str) -> None:
+    result = redact(line.format(v=PASSWORD), rules=RedactionRules.build(mask_paths=False))
+    assert result.text == line.format(v="[REDACTED:cli-password#1]")
+
+
+def test_a_command_named_in_the_arguments_of_another() -> None:
+    first, second = "Sshpass-Pw-77x", "Mysql-Pw-88y"
+    result = redact(f"sshpass -p {first} mysql -uroot -p{second} shop")
+    assert result.text == ("sshpass -p [REDACTED:cli-password#1] "
+                           "mysql -uroot -p[REDACTED:cli-password#2] shop")
+    listed = redact(f'["sshpass", "-p", "{first}", "mysql", "-p{second}"]')
+    assert listed.text == ('["sshpass", "-p", "[REDACTED:cli-password#1]", '
+                           '"mysql", "-p[REDACTED:cli-password#2]"]')
+
+
+def test_sql_login_with_old_password_and_escaped_quote() -> None:
+    line = "ALTER LOGIN sa WITH PASSWORD = N'x1y2z3w4' OLD_PASSWORD = N'a9b8c7d6'"
+    result = redact(line)
+    assert result.text == ("ALTER LOGIN sa WITH PASSWORD = N'[REDACTED:sql-password#1]' "
+                           "OLD_PASSWORD = N'[REDACTED:sql-password#2]'")
+    assert list(result.mapping.values()) == ["x1y2z3w4", "a9b8c7d6"]
+    escaped = redact("ALTER ROLE app PASSWORD E'S3cr3t\\'Pass';")
+    assert escaped.text == "ALTER ROLE app PASSWORD E'[REDACTED:sql-password#1]';"
+    assert list(escaped.mapping.values()) == ["S3cr3t\\'Pass"]
+
+
+def test_option_floods_stay_linear_and_correct() -> None:
+    """Thousands of `-p` options, continued lines and command names (walking back over
+    the continued lines for every option took seconds for 80 KB)."""
+    command = f"mysql -uroot -p{PASSWORD} shop\n"
+    redacted = "mysql -uroot -p[REDACTED:cli-password#1] shop\n"
+    for flood in (" -p\\\n" * 16000, "x -p" * 262144, "mysql -p " * 20000,
+                  "sshpass -p x " * 20000, "- mysql\n" * 20000, '"mysql", ' * 20000):
+        assert redact(flood + "\n" + command).text == flood + "\n" + redacted
+    names = f"mysql -p{PASSWORD} " * 5000
+    assert redact(names).text == "mysql -p[REDACTED:cli-password#1] " * 5000
 
 
 def test_jwk_private_members_are_hidden_and_public_ones_kept() -> None:
@@ -407,6 +468,23 @@ def test_jwk_private_members_are_hidden_and_public_ones_kept() -> None:
     "https://acct.blob.core.windows.net/c?sv=2022-11-02&sp=r&sig=<signature>",
     '{"d": 3, "p": "page-2", "q": "running-shoes-2025"}',
     '{"kty": "RSA", "kid": "2025-signing", "e": "AQAB", "alg": "RS256"}',
+    'echo "we use mysql" -pS3cr3tPass!',  # a quoted phrase that ends with a name
+    '"mysql" -p shop',
+    '["mysql", "-uroot", "-p", "shop"]',
+    'cmd = [\n    "mysql",\n    "-p",\n    "shop",\n]',
+    "- mysql\n    - -pS3cr3tPass!\n",  # a deeper list is not its arguments
+    "- mysql\n- other\nthen: -pS3cr3tPass!\n",
+    "mysql\n-pS3cr3tPass!",
+    "packages:\n  - mysql\n  - postgresql\n  - -p\n",
+    "ALTER USER app PASSWORD $1;",  # a parameter, not a dollar quote
+    "CREATE LOGIN ci WITH PASSWORD = N'$(CI_PASSWORD)';",
+    "CREATE LOGIN app WITH PASSWORD = N'';",
+    "SELECT id FROM logins WHERE password = N'x';",
+    "if jwk.kty == 'oct':\n    k = 'abcdefghijkl'\n",
+    "jwk:\n  kty: oct\nsettings:\n  k: some-config-value\n",
+    "- kty: oct\n  alg: HS256\n- name: other\n  d: 2024-01-01-long\n",
+    '{"kty":"RSA","n":"AAAAAAAAAAAA"} {"d":"GawgguFyGrWKav7AX4VKUgXX"}',
+    "kty: RSA\nn: AAAAAAAAAAAAAAAAAAAA\ne: AQAB\nuse: sig\n",
 ])
 def test_lookalikes_of_passwords_told_by_their_place(line: str) -> None:
     assert redact(line, home=Path("/home/nobody")).text == line

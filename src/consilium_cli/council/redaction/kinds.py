@@ -27,10 +27,11 @@ KINDS: dict[str, str] = {
     "cli-password": "password on a database or ssh command line (mysql/mysqldump/mariadb "
                     "-pX, sshpass -p X, redis-cli -a X or --pass X)",
     "pgpass": "password field of a .pgpass line (host:port:database:user:PASSWORD)",
-    "sql-password": "password in a SQL statement (IDENTIFIED BY '...', PASSWORD '...')",
+    "sql-password": "password in a SQL statement (IDENTIFIED BY '...', PASSWORD '...', "
+                    "N'...', E'...', $$...$$)",
     "azure-sas": "signature of an Azure SAS token (sig= next to sv=/se=/sp=)",
-    "jwk-private-key": "private member of a JSON Web Key (d, p, q, dp, dq, qi, k; "
-                       "object with kty)",
+    "jwk-private-key": "private member of a JSON Web Key (d, p, q, dp, dq, qi, r, t, k; "
+                       "object or YAML mapping with kty)",
     "authorization": "credential after Bearer/Basic/Token in an Authorization value",
     "secret-assignment": "value assigned to a name that says secret/token/password/key",
     "high-entropy": "high-entropy string next to a secret-like name",

@@ -43,6 +43,7 @@ _NEAR_TOKEN = re.compile(r"[^\s\"'`<>,;{}\[\]]{6,400}")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _HASH_PREFIX = re.compile(r"(?i)(?:sha\d*|md5|h1|blake2b?|crc32)[:-]")
 _ALPHA = re.compile(r"[A-Za-z]")
+_DOLLAR_QUOTED = re.compile(r"(\$(?:[A-Za-z_][A-Za-z_0-9]*)?\$)(.+)\1")  # $tag$...$tag$ (SQL)
 _CLOSERS = {")": "(", "]": "[", "}": "{"}
 # Words and identifiers (required, Password, getToken, TBD, secret-sauce, api_key): not a
 # password even after "password is".
@@ -84,6 +85,10 @@ def near_name(text: str, end: int, name: Name) -> list[Span] | None:
     if token is None:
         return None
     value = _strip_closing(token.group(0).rstrip(".,;:!?"))
+    start = token.start()
+    quoted = _DOLLAR_QUOTED.fullmatch(value)
+    if quoted is not None:  # the quotes are not part of the value
+        value, start = quoted.group(2), start + quoted.end(1)
     size = len(value)
     if size < 6 or not _ALPHA.search(value) or is_reference(value) or "://" in value or \
             is_path(value) or PUBLIC_VALUE.match(value) or "[REDACTED:" in value or \
@@ -91,7 +96,6 @@ def near_name(text: str, end: int, name: Name) -> list[Span] | None:
         return None
     if size <= 80 and (PLACEHOLDER_VALUE.fullmatch(value) or VERSION.fullmatch(value)):
         return None
-    start = token.start()
     if name.aws_secret and size == 40 and AWS_SECRET.fullmatch(value):
         return [Span(start, start + size, "aws-secret-key", P_NEAR)]
     has_digit = DIGIT.search(value) is not None
