@@ -237,8 +237,13 @@ def test_a_malformed_shipped_session_breaks_nothing(tmp_path: Path,
     as_json = invoke("journal", "list", "--json")
     assert as_json.exit_code == 0
     assert {s["id"] for s in json.loads(as_json.stdout)} == {own, "soon", "inf", "far"}
+    assert {s["id"]: s["made_here"] for s in json.loads(as_json.stdout)} == {
+        own: True, "soon": False, "inf": False, "far": False}
+    assert listing.stdout.count("not made here: the local history has no session") == 3
     newest = invoke("journal", "show")
     assert newest.exit_code == 0 and "session far  (unknown time)" in newest.stdout
+    assert "not made here" in newest.stdout
+    assert "not made here" not in invoke("journal", "show", own).stdout
     assert invoke("journal", "show", own, "--json").exit_code == 0
     damaged = invoke("journal", "show", "shipped")
     assert damaged.exit_code == 2 and "damaged" in damaged.stderr

@@ -46,6 +46,19 @@ def _confirm(console: Console, outside: int) -> bool:
     return key == "y"
 
 
+def _unvouched(app_ctx: AppContext, journal: Journal,
+               sessions: list[SessionLog]) -> dict[str, str]:
+    """Why history does not vouch for each of `sessions` it does not vouch for, by id."""
+    from consilium_cli.history import History
+    from consilium_cli.tools.undo import provenance_problem
+
+    if not sessions:
+        return {}
+    with History(env=app_ctx.env) as history:
+        problems = {s.id: provenance_problem(history, journal.root, s) for s in sessions}
+    return {sid: why for sid, why in problems.items() if why}
+
+
 def _resolve(app_ctx: AppContext, journal: Journal, session: str | None,
              trust_journal: bool) -> SessionLog:
     """The session to undo; unless trusted, one history vouches for (the default passes
@@ -153,11 +166,13 @@ def list_sessions(ctx: typer.Context, json_out: JsonOpt = False) -> None:
         # on stderr: --json keeps its list; a damaged session is most likely a shipped one
         app_ctx.err.print(safe(f"skipped {len(journal.damaged)} damaged session(s): "
                                + ", ".join(sorted(journal.damaged)), "warn"))
+    foreign = _unvouched(app_ctx, journal, sessions)
     if json_out:
         from consilium_cli.ui.console import write_json
 
         write_json(app_ctx.stdout, [{"id": s.id, "created_at": s.created_at, "task": s.task,
-                                     "status": s.status, "changes": s.changes}
+                                     "status": s.status, "changes": s.changes,
+                                     "made_here": s.id not in foreign}
                                     for s in sessions])
         return
     if not sessions:
@@ -166,6 +181,8 @@ def list_sessions(ctx: typer.Context, json_out: JsonOpt = False) -> None:
     for s in sessions:
         app_ctx.out.print(safe(f"{s.id}  {_when(s.created_at)}  {s.status:<11} "
                                f"{s.changes:>3} change(s)  {s.task}"))
+        if s.id in foreign:
+            app_ctx.out.print(safe(f"    not made here: {foreign[s.id]}", "warn"))
 
 
 @app.command("show")
@@ -185,6 +202,9 @@ def show(ctx: typer.Context, session: SessionArg = None, json_out: JsonOpt = Fal
         return
     out = app_ctx.out
     out.print(safe(f"session {log.id}  {_when(log.created_at)}  [{log.status}]", "title"))
+    foreign = _unvouched(app_ctx, journal, [log])
+    if foreign:
+        out.print(safe(f"not made here: {foreign[log.id]}", "warn"))
     out.print(safe(f"task: {log.task}"))
     for step in log.steps:
         state = "interrupted" if not step.finished else (
