@@ -44,15 +44,19 @@ JOURNAL_DIR = "journal"
 FORMAT = 1
 
 
-def state_dir(root: Path) -> Path:
-    """`.consilium/` in the repository, created git-ignored."""
-    folder = root / STATE_DIR_NAME
-    # A repository could ship `.consilium` as a link to somewhere else; the journal and
-    # its copies of files must stay inside this repository.
+def _plain_folder(folder: Path) -> Path:
+    """Make `folder` if missing; refuse one that is a link or not a folder (a repository
+    could ship a link there, and the journal and its copies must stay inside it)."""
     if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
         raise UsageError(f"{folder} is not a plain folder; consilium keeps its undo journal "
                          "there and will not follow a link", hint=f"remove {folder}")
     folder.mkdir(exist_ok=True)
+    return folder
+
+
+def state_dir(root: Path) -> Path:
+    """`.consilium/` in the repository, created git-ignored."""
+    folder = _plain_folder(root / STATE_DIR_NAME)
     ignore = folder / ".gitignore"
     if not ignore.exists():
         atomic_write_bytes(ignore, b"# consilium's local state (undo journal): never commit\n*\n",
@@ -130,12 +134,7 @@ class Journal:
         could ship a link in the place of one, leading out of it."""
         current = self.root
         for part in folder.relative_to(self.root).parts:
-            current = current / part
-            if current.is_symlink() or (current.exists() and not current.is_dir()):
-                raise UsageError(f"{current} is not a plain folder; consilium keeps its undo "
-                                 "journal there and will not follow a link",
-                                 hint=f"remove {current}")
-            current.mkdir(exist_ok=True)
+            current = _plain_folder(current / part)
         return folder
 
     # -- objects -------------------------------------------------------------------
