@@ -49,6 +49,14 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("CONSILIUM_MODEL_THREADS", "1")
     for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "NO_COLOR"):
         monkeypatch.delenv(var, raising=False)
+    # pip (the model mirror) never reaches a real index from a test: no configuration
+    # files, and an index on a closed loopback port that refuses at once.
+    for var in list(os.environ):
+        if var.startswith("PIP_"):
+            monkeypatch.delenv(var)
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple")
+    monkeypatch.setenv("PIP_RETRIES", "0")
     # huggingface_hub reads HF_HOME once, at import; point its constants at this test's cache.
     import huggingface_hub.constants as hf_constants
 

